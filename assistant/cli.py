@@ -1,0 +1,172 @@
+"""The `inspired` command: ingest the guide, search it, evaluate, and (via plug-in modules) ask, brief and serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .settings import Settings
+
+app = typer.Typer(help="INSPIRED Assistant: cited answers from the INSPIRED guide on inclusive policy dialogue.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate retrieval, answers and drafts on a dataset.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from env/.env; an invalid value stops here with one clear line."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        fail(f"invalid setting INSPIRED_{field.upper()}: {first['msg']}")
+
+
+@contextmanager
+def user_errors():
+    """Problems the user can fix become one red line and exit code 2, never a traceback."""
+    from .index import IndexUnavailable
+    from .sources import SourceError
+
+    try:
+        yield
+    except (SourceError, IndexUnavailable) as exc:
+        fail(str(exc))
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def ingest(
+    source: Optional[str] = typer.Option(None, "--source", "-s", help="URL of the guide or a local folder (default: INSPIRED_SOURCE)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed every page even if unchanged."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when an index already exists."),
+) -> None:
+    """Fetch the guide, chunk it and bring the index up to date (unchanged pages are skipped)."""
+    from .index import GuideIndex
+    from .sources import load_pages_with_report
+
+    settings = load_settings(source=source)
+    if if_empty:
+        with user_errors():
+            if GuideIndex(settings).count():
+                console.print("The index is ready; skipping ingest (run `inspired ingest` to refresh it).")
+                return
+    with user_errors(), Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err, transient=True
+    ) as progress:
+        loading = progress.add_task(f"Reading {settings.source}", total=None)
+        pages, warnings = load_pages_with_report(
+            settings, progress=lambda done, total: progress.update(loading, completed=done, total=total)
+        )
+        if not pages:
+            fail(f"No pages found at {settings.source}.")
+        index = GuideIndex(settings)
+        embedding = progress.add_task("Embedding changed pages", total=None)
+        report = index.ingest(
+            pages, rebuild=rebuild, progress=lambda done, total: progress.update(embedding, completed=done, total=total)
+        )
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    table = Table(title="Ingest", show_header=False)
+    for name in ("fetched", "added", "updated", "removed", "unchanged", "chunks"):
+        table.add_row(name, str(getattr(report, name)))
+    table.add_row("seconds", f"{report.seconds:.1f}")
+    console.print(table)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(5, "--k", min=1, max=50),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list, best first."),
+    section: Optional[str] = typer.Option(None, help="guide, toolkit, …"),
+    lang: Optional[str] = typer.Option(None, help="en, pt, es"),
+    tool_type: Optional[str] = typer.Option(None, "--tool-type"),
+) -> None:
+    """Search the indexed guide (hybrid dense + BM25)."""
+    from .retrieval import SearchFilters
+
+    if not query.strip():
+        fail("the query is empty.")
+    retriever = open_retriever(load_settings())
+    hits = retriever.search(query, k, filters=SearchFilters(section=section, lang=lang, tool_type=tool_type))
+    rows = [
+        {"url": h.chunk.url, "title": h.chunk.title, "heading": h.chunk.heading, "score": round(h.score, 5), "text": h.chunk.text}
+        for h in hits
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for n, row in enumerate(rows, 1):
+        console.print(f"[bold]{n}. {row['title']}[/] — {row['heading']}  [dim]{row['score']}[/]\n   [link={row['url']}]{row['url']}[/link]")
+
+
+def open_retriever(settings: Settings):
+    from .index import GuideIndex
+    from .retrieval import HybridRetriever
+
+    with user_errors():
+        index = GuideIndex(settings)
+        if index.count() == 0:
+            fail("the index is empty: run `inspired ingest` first (INSPIRED_SOURCE points at the guide).")
+        return HybridRetriever(settings, index)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset: Path = typer.Option(Path("evals/public.jsonl"), "--dataset", "-d", help="JSONL in the shared eval format."),
+    k: int = typer.Option(10, "--k", min=1, max=50),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics here."),
+    compare: bool = typer.Option(False, "--compare", help="Also run the baselines and write a report under evals/reports/."),
+) -> None:
+    """Hit@k, MRR, recall@5, nDCG@10 and latency for the retrieval pipeline."""
+    from .evaluation import DatasetError, load_dataset
+    from .evaluation.retrieval import compare_retrievers, evaluate_retrieval, print_retrieval
+
+    settings = load_settings()
+    try:
+        items = load_dataset(dataset)
+    except DatasetError as exc:
+        fail(str(exc))
+    retriever = open_retriever(settings)
+    if compare:
+        results = compare_retrievers(settings, retriever, items, k=k, out_dir=Path("evals/reports"))
+        print_retrieval(console, results)
+        metrics = results["full"]
+    else:
+        metrics = evaluate_retrieval(retriever, items, k=k)
+        print_retrieval(console, {"full": metrics})
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(metrics, indent=2))
+
+
+def register_plugins() -> None:
+    """Commands that live beside their stage (compose, chat app) join the same `inspired` app."""
+    from . import cli_app, cli_compose
+
+    cli_compose.register(app)
+    cli_app.register(app)
+
+
+register_plugins()

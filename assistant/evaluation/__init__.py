@@ -1,0 +1,57 @@
+"""Eval datasets in the shared JSONL format (questions and drafting tasks), and their runners."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class DatasetError(Exception):
+    """A dataset the runner cannot read; str(e) names the file and line."""
+
+
+class EvalItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # other teams' sets may carry more fields
+
+    id: str
+    kind: Literal["qa", "briefing", "talking_points"] = "qa"
+    persona: str = "unknown"
+    question: str = ""
+    request: str = ""
+    expected_urls: list[str] = Field(default_factory=list)
+    must_mention: list[str] = Field(default_factory=list)
+    must_cover: list[str] = Field(default_factory=list)
+    answerable: bool = True
+    tags: list[str] = Field(default_factory=list)
+    country: str | None = None
+    audience: str | None = None
+    unknown_facts: list[str] = Field(default_factory=list)
+
+
+def load_dataset(path: Path) -> list[EvalItem]:
+    if not path.is_file():
+        raise DatasetError(f"dataset not found: {path}")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            items.append(EvalItem.model_validate(json.loads(line)))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise DatasetError(f"{path}:{number}: not a valid eval line ({str(exc).splitlines()[0]})") from exc
+    if not items:
+        raise DatasetError(f"{path} holds no eval lines")
+    return items
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -1,0 +1,269 @@
+"""Persistent Chroma index of guide chunks (swapped in whole on each change) and of users' notes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+from .chunking import chunk_page
+from .models import Chunk, Page
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+META_COLLECTION = "inspired_meta"
+ACTIVE_KEY = "active_guide_collection"
+GUIDE_PREFIX = "guide_"
+NOTES_COLLECTION = "inspired_notes"
+BATCH = 256
+
+
+class IndexUnavailable(Exception):
+    """An index problem the user can fix; str(e) is the message to show."""
+
+
+class IngestReport(BaseModel):
+    fetched: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@lru_cache(maxsize=4)
+def load_embeddings(model: str, device: str = "cpu"):
+    """sentence-transformers through LangChain; a local folder never touches the hub."""
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    if os.path.isdir(model):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return HuggingFaceEmbeddings(
+        model_name=model,
+        model_kwargs={"device": device},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": 64},
+    )
+
+
+def chroma_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_mode == "server":
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as exc:  # chromadb raises a bare ValueError/ConnectError when the server is down
+            raise IndexUnavailable(
+                f"Could not reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc}). "
+                "Start it with `chroma run --host 127.0.0.1 --port 8001 --path data/chroma-server` "
+                "or set INSPIRED_CHROMA_MODE=embedded."
+            ) from exc
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def chunk_metadata(chunk: Chunk) -> dict:
+    """Chroma metadata holds scalars only: lists go in as JSON, absent values are left out."""
+    meta = {
+        "url": chunk.url,
+        "title": chunk.title,
+        "breadcrumb": json.dumps(chunk.breadcrumb, ensure_ascii=False),
+        "heading_path": json.dumps(chunk.heading_path, ensure_ascii=False),
+        "section": chunk.section,
+        "lang": chunk.lang,
+        "source_kind": chunk.source_kind,
+        "ordinal": chunk.ordinal,
+        "page_hash": chunk.page_hash,
+        "text": chunk.text,
+        "tool_number": chunk.tool_number,
+        "tool_type": chunk.tool_type,
+        "owner": chunk.owner,
+        "country": chunk.country,
+    }
+    return {key: value for key, value in meta.items() if value is not None}
+
+
+def chunk_from_record(chunk_id: str, meta: dict) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        url=meta["url"],
+        title=meta["title"],
+        breadcrumb=json.loads(meta.get("breadcrumb", "[]")),
+        heading_path=json.loads(meta.get("heading_path", "[]")),
+        section=meta.get("section", "guide"),
+        lang=meta.get("lang", "en"),
+        source_kind=meta.get("source_kind", "guide"),
+        ordinal=meta.get("ordinal", 0),
+        page_hash=meta.get("page_hash", ""),
+        text=meta.get("text", ""),
+        tool_number=meta.get("tool_number"),
+        tool_type=meta.get("tool_type"),
+        owner=meta.get("owner"),
+        country=meta.get("country"),
+    )
+
+
+class GuideIndex:
+    """The guide lives in a versioned collection; a pointer names the active one.
+
+    An ingest builds the next version beside the active one and only then moves the pointer,
+    so a run killed mid-way leaves the previous index whole and answering.
+    """
+
+    def __init__(self, settings: Settings, client=None, embeddings=None):
+        self.settings = settings
+        self.client = client or chroma_client(settings)
+        self._embeddings = embeddings
+        self._meta = self.client.get_or_create_collection(META_COLLECTION, embedding_function=None)
+
+    @property
+    def embeddings(self):
+        if self._embeddings is None:
+            self._embeddings = load_embeddings(self.settings.resolved_embedding_model(), self.settings.embedding_device)
+        return self._embeddings
+
+    # -- the active guide collection --------------------------------------------------------
+    def active_name(self) -> str | None:
+        got = self._meta.get(ids=[ACTIVE_KEY])
+        return got["documents"][0] if got["ids"] else None
+
+    def active_collection(self):
+        name = self.active_name()
+        return self._collection(name) if name else None
+
+    def _collection(self, name: str):
+        # embedding_function=None: we always pass our own vectors, so Chroma never downloads its default model.
+        return self.client.get_or_create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+
+    def page_hashes(self) -> dict[str, str]:
+        collection = self.active_collection()
+        if collection is None:
+            return {}
+        metas = collection.get(include=["metadatas"])["metadatas"]
+        return {m["url"]: m.get("page_hash", "") for m in metas}
+
+    def count(self) -> int:
+        collection = self.active_collection()
+        return collection.count() if collection is not None else 0
+
+    def all_chunks(self, with_vectors: bool = False) -> tuple[list[Chunk], list]:
+        """Every guide chunk, and their vectors when asked (empty list otherwise)."""
+        collection = self.active_collection()
+        if collection is None:
+            return [], []
+        got = collection.get(include=["metadatas", "embeddings"] if with_vectors else ["metadatas"])
+        chunks = [chunk_from_record(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+        return chunks, (list(got["embeddings"]) if with_vectors else [])
+
+    # -- ingest -----------------------------------------------------------------------------
+    def ingest(
+        self,
+        pages: list[Page],
+        *,
+        rebuild: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        old = {} if rebuild else self.page_hashes()
+        new = {page.url: page for page in pages}
+        report = IngestReport(fetched=len(pages))
+        changed = [p for url, p in new.items() if old.get(url) != p.content_hash]
+        report.added = sum(1 for p in changed if p.url not in old)
+        report.updated = len(changed) - report.added
+        report.removed = len(set(old) - set(new))
+        report.unchanged = len(new) - len(changed)
+        if not report.changed and self.active_name() and not rebuild:
+            report.chunks = self.count()
+            report.seconds = time.perf_counter() - started
+            return report
+
+        self._drop_orphans()
+        target = self._collection(f"{GUIDE_PREFIX}{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}")
+        unchanged_urls = [url for url in new if url in old and url not in {p.url for p in changed}]
+        self._copy_pages(self.active_collection(), target, unchanged_urls)
+        chunks = [c for page in changed for c in chunk_page(page, self.settings)]
+        self._add_chunks(target, chunks, progress)
+        self._activate(target.name)
+        report.chunks = target.count()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _copy_pages(self, source, target, urls: list[str]) -> None:
+        """Unchanged pages keep their vectors: copied, not re-embedded."""
+        if source is None or not urls:
+            return
+        for start in range(0, len(urls), 100):
+            got = source.get(where={"url": {"$in": urls[start:start + 100]}}, include=["embeddings", "documents", "metadatas"])
+            for i in range(0, len(got["ids"]), BATCH):
+                target.add(
+                    ids=got["ids"][i:i + BATCH],
+                    embeddings=got["embeddings"][i:i + BATCH],
+                    documents=got["documents"][i:i + BATCH],
+                    metadatas=got["metadatas"][i:i + BATCH],
+                )
+
+    def _add_chunks(self, collection, chunks: list[Chunk], progress=None) -> None:
+        for start in range(0, len(chunks), BATCH):
+            batch = chunks[start:start + BATCH]
+            texts = [c.embed_text for c in batch]
+            collection.add(
+                ids=[c.id for c in batch],
+                embeddings=self.embeddings.embed_documents(texts),
+                documents=texts,
+                metadatas=[chunk_metadata(c) for c in batch],
+            )
+            if progress:
+                progress(min(start + BATCH, len(chunks)), len(chunks))
+
+    def _activate(self, name: str) -> None:
+        previous = self.active_name()
+        self._meta.upsert(ids=[ACTIVE_KEY], documents=[name], embeddings=[[0.0]])
+        if previous and previous != name:
+            self.client.delete_collection(previous)
+
+    def _drop_orphans(self) -> None:
+        """Collections left by an ingest that was killed before it could switch over."""
+        active = self.active_name()
+        for name in self._collection_names():
+            if name.startswith(GUIDE_PREFIX) and name != active:
+                log.info("removing unfinished index version %s", name)
+                self.client.delete_collection(name)
+
+    def _collection_names(self) -> Iterable[str]:
+        return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+
+    # -- users' notes -----------------------------------------------------------------------
+    def notes_collection(self):
+        return self._collection(NOTES_COLLECTION)
+
+    def add_note_chunks(self, owner: str, note_id: str, chunks: list[Chunk]) -> int:
+        for chunk in chunks:
+            chunk.source_kind, chunk.owner = "note", owner
+        collection = self.notes_collection()
+        records = [(f"{owner}:{note_id}:{c.id}", c) for c in chunks]
+        for start in range(0, len(records), BATCH):
+            batch = records[start:start + BATCH]
+            collection.upsert(
+                ids=[i for i, _ in batch],
+                embeddings=self.embeddings.embed_documents([c.embed_text for _, c in batch]),
+                documents=[c.embed_text for _, c in batch],
+                metadatas=[{**chunk_metadata(c), "note_id": note_id} for _, c in batch],
+            )
+        return len(records)
+
+    def delete_note(self, owner: str, note_id: str) -> None:
+        self.notes_collection().delete(where={"$and": [{"owner": owner}, {"note_id": note_id}]})

@@ -1,0 +1,284 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by reciprocal rank, diversified by page."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import bm25s
+import numpy as np
+import Stemmer
+from pydantic import BaseModel
+
+from .index import GuideIndex, chunk_from_record
+from .models import Chunk, SearchHit
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+CANDIDATES = 40
+PAGE_WEIGHT = 1.0
+ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
+TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
+STOPWORDS = set(
+    """a an and are as at be by can do does for from how i in is it its me my of on or our should that the their
+    this to was we what when where which who why will with you your about into than then there these they those
+    o os as um uma de da do das dos e em no na nos nas que para por com se como ao à é el la los las un una y en
+    del al lo se por para con su sus es qué cómo quem qual quais""".split()
+)
+
+
+class SearchFilters(BaseModel):
+    section: str | None = None
+    tool_type: str | None = None
+    lang: str | None = None
+    source_kind: str | None = None
+    country: str | None = None
+
+    def chroma_where(self) -> dict | None:
+        clauses = [{key: value} for key, value in self.model_dump().items() if value is not None and key != "source_kind"]
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def admits(self, chunk: Chunk) -> bool:
+        return all(getattr(chunk, key) == value for key, value in self.model_dump().items() if value is not None)
+
+
+class Retriever(Protocol):
+    def search(
+        self, query: str, k: int | None = None, *, filters: SearchFilters | None = None, owner: str | None = None
+    ) -> list[SearchHit]:
+        """Best first. ``owner`` adds that user's own notes to the guide passages."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised embeddings, one row per text (for sentence-level similarity)."""
+
+
+def fold_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+class Lexical:
+    """BM25 over chunk texts with accents folded and English stemming (harmless for pt/es)."""
+
+    def __init__(self, texts: list[str]):
+        self.stemmer = Stemmer.Stemmer("english")
+        self.bm25 = bm25s.BM25()
+        if texts:
+            self.bm25.index(self.tokenize(texts), show_progress=False)
+        self.size = len(texts)
+
+    def tokenize(self, texts: list[str], *, as_ids: bool = True):
+        return bm25s.tokenize(
+            [fold_accents(t) for t in texts],
+            stopwords=list(STOPWORDS),
+            stemmer=self.stemmer,
+            return_ids=as_ids,
+            show_progress=False,
+        )
+
+    def ranked(self, query: str, mask: np.ndarray | None, limit: int) -> list[int]:
+        words = self.tokenize([query], as_ids=False)[0] if self.size else []
+        if not words:
+            return []
+        scores = self.bm25.get_scores(words)
+        if mask is not None:
+            scores = scores * mask
+        order = np.argsort(-scores)[:limit]
+        return [int(i) for i in order if scores[i] > 0]
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", fold_accents(text.lower())) if w not in STOPWORDS and len(w) > 1}
+
+
+class HybridRetriever:
+    CHANNELS = frozenset({"dense", "lexical", "named", "pages"})
+
+    def __init__(self, settings: Settings, index: GuideIndex, channels: frozenset[str] = CHANNELS):
+        self.settings = settings
+        self.channels = channels
+        self.index = index
+        self.collection = index.active_collection()
+        self.chunks, vectors = index.all_chunks(with_vectors=True)
+        self.position = {c.id: i for i, c in enumerate(self.chunks)}
+        self.lexical = Lexical([c.embed_text for c in self.chunks])
+        self.pages = PageLevel(self.chunks, vectors)
+        self.title_words = [content_words(c.title) for c in self.chunks]
+        self.acronyms = [{a.lower() for a in ACRONYM.findall(c.title)} for c in self.chunks]
+        self.reranker = load_reranker(settings.reranker_model)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "HybridRetriever":
+        return cls(settings, GuideIndex(settings))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.index.embeddings.embed_documents(list(texts)), dtype=np.float32)
+
+    @lru_cache(maxsize=2048)
+    def _query_vector(self, query: str) -> tuple[float, ...]:
+        return tuple(self.index.embeddings.embed_query(query))
+
+    def search(
+        self, query: str, k: int | None = None, *, filters: SearchFilters | None = None, owner: str | None = None
+    ) -> list[SearchHit]:
+        k = k or self.settings.retrieval_k
+        query = query.strip()
+        if not query or (not self.chunks and not owner):
+            return []
+        filters = filters or SearchFilters()
+        vector = list(self._query_vector(query))
+        rankings: list[tuple[float, list[str]]] = []
+        similarity: dict[str, float] = {}
+        pool: dict[str, Chunk] = {}
+
+        want_guide = filters.source_kind in (None, "guide")
+        if want_guide and self.chunks:
+            dense = self._dense(vector, filters, similarity) if "dense" in self.channels else []
+            lexical = self._lexical(query, filters) if "lexical" in self.channels else []
+            named = self._named(query, filters) if "named" in self.channels else []
+            rankings += [(1.0, dense), (1.0, lexical), (2.0, named)]
+            if "pages" in self.channels:
+                rankings += [(PAGE_WEIGHT, ranking) for ranking in self.pages.ranked(query, vector, filters)]
+            pool.update({cid: self.chunks[self.position[cid]] for _, ranking in rankings for cid in ranking})
+        if owner and filters.source_kind in (None, "note"):
+            notes = self._notes(vector, owner, filters, similarity, pool)
+            rankings.append((1.5, notes))
+
+        fused: dict[str, float] = {}
+        ranks: dict[str, dict[int, int]] = {}
+        for list_no, (weight, ranking) in enumerate(rankings):
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
+                ranks.setdefault(cid, {})[list_no] = rank + 1
+        ordered = diversify(sorted(fused, key=fused.get, reverse=True), pool, fused)
+        hits = [
+            SearchHit(
+                chunk=pool[cid],
+                score=score,
+                dense_rank=ranks[cid].get(0),
+                lexical_rank=ranks[cid].get(1),
+                dense_similarity=similarity.get(cid),
+            )
+            for cid, score in ordered
+        ]
+        if self.reranker is not None:
+            hits = self._rerank(query, hits[: max(20, k)])
+        return hits[:k]
+
+    def _dense(self, vector: list[float], filters: SearchFilters, similarity: dict[str, float]) -> list[str]:
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=min(CANDIDATES, len(self.chunks)), where=filters.chroma_where(), include=["distances"]
+        )
+        ids = result["ids"][0]
+        for cid, distance in zip(ids, result["distances"][0]):
+            similarity[cid] = 1.0 - float(distance)
+        return [cid for cid in ids if cid in self.position]
+
+    def _lexical(self, query: str, filters: SearchFilters) -> list[str]:
+        mask = None
+        if filters.chroma_where():
+            mask = np.array([filters.admits(c) for c in self.chunks], dtype=np.float32)
+        return [self.chunks[i].id for i in self.lexical.ranked(query, mask, CANDIDATES)]
+
+    def _named(self, query: str, filters: SearchFilters) -> list[str]:
+        """Pages the query names outright: "tool 11", or every word of a page title ("Roadmap for Reform")."""
+        numbers = {int(n) for n in TOOL_MENTION.findall(query)}
+        words = content_words(query)
+        named = []
+        for chunk, title_words, acronyms in zip(self.chunks, self.title_words, self.acronyms):
+            if not filters.admits(chunk):
+                continue
+            by_number = chunk.tool_number is not None and chunk.tool_number in numbers
+            title_core = {w for w in title_words if not w.isdigit()} - acronyms
+            by_title = len(title_core) >= 1 and title_core <= words and (len(title_core) >= 2 or len(words) <= 3)
+            if by_number or by_title or acronyms & words:
+                named.append((len(title_core) + 10 * by_number, chunk.ordinal, chunk.id))
+        named.sort(key=lambda item: (-item[0], item[1]))
+        return [cid for _, _, cid in named][:CANDIDATES]
+
+    def _notes(self, vector, owner: str, filters: SearchFilters, similarity: dict[str, float], pool: dict[str, Chunk]) -> list[str]:
+        collection = self.index.notes_collection()
+        clauses = [{"owner": owner}] + ([{"country": filters.country}] if filters.country else [])
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        result = collection.query(query_embeddings=[vector], n_results=10, where=where, include=["metadatas", "distances"])
+        ranking = []
+        for cid, meta, distance in zip(result["ids"][0], result["metadatas"][0], result["distances"][0]):
+            pool[cid] = chunk_from_record(cid, meta)
+            similarity[cid] = 1.0 - float(distance)
+            ranking.append(cid)
+        return ranking
+
+    def _rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+        scores = self.reranker.predict([(query, h.chunk.embed_text) for h in hits])
+        for hit, score in zip(hits, scores):
+            hit.score = float(score)
+        return sorted(hits, key=lambda h: h.score, reverse=True)
+
+
+class PageLevel:
+    """Whole pages ranked by their centroid vector and by BM25 over their full text.
+
+    Questions about a page's overall subject match no single chunk well; each ranked page is
+    represented by its chunk closest to the query.
+    """
+
+    def __init__(self, chunks: list[Chunk], vectors: list):
+        self.urls: list[str] = []
+        members: dict[str, list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            members.setdefault(chunk.url, []).append(i)
+        self.urls = list(members)
+        self.members = [members[url] for url in self.urls]
+        self.chunks = chunks
+        self.chunk_vectors = np.asarray(vectors, dtype=np.float32) if len(vectors) else np.zeros((0, 1), np.float32)
+        if len(self.chunk_vectors):
+            centroids = np.stack([self.chunk_vectors[m].mean(axis=0) for m in self.members])
+            self.centroids = centroids / np.linalg.norm(centroids, axis=1, keepdims=True).clip(1e-9)
+        texts = [" ".join([chunks[m[0]].embed_text, *(chunks[i].text for i in m[1:])]) for m in self.members]
+        self.lexical = Lexical(texts)
+
+    def ranked(self, query: str, vector: list[float], filters: SearchFilters) -> list[list[str]]:
+        if not self.urls or not len(self.chunk_vectors):
+            return []
+        query_vector = np.asarray(vector, dtype=np.float32)
+        admitted = np.array([filters.admits(self.chunks[m[0]]) for m in self.members], dtype=np.float32)
+        dense_scores = (self.centroids @ query_vector) * admitted - (1 - admitted)
+        dense_order = [int(i) for i in np.argsort(-dense_scores)[:CANDIDATES] if admitted[i]]
+        lexical_order = self.lexical.ranked(query, admitted, CANDIDATES)
+        return [[self._best_chunk(p, query_vector) for p in order] for order in (dense_order, lexical_order)]
+
+    def _best_chunk(self, page: int, query_vector: np.ndarray) -> str:
+        members = self.members[page]
+        best = members[int(np.argmax(self.chunk_vectors[members] @ query_vector))]
+        return self.chunks[best].id
+
+
+def diversify(ordered: list[str], pool: dict[str, Chunk], fused: dict[str, float]) -> list[tuple[str, float]]:
+    """Each further chunk of a page counts half as much, so one page cannot crowd out the others."""
+    seen: dict[str, int] = {}
+    scored = []
+    for cid in ordered:
+        url = pool[cid].url
+        scored.append((cid, fused[cid] * 0.5 ** seen.get(url, 0)))
+        seen[url] = seen.get(url, 0) + 1
+    return sorted(scored, key=lambda item: item[1], reverse=True)
+
+
+@lru_cache(maxsize=2)
+def load_reranker(path: str):
+    """A cross-encoder only from local weights; anything else is skipped with one log line."""
+    if not path:
+        return None
+    if not Path(path).is_dir():
+        log.warning("reranker %s is not a local folder: reranking skipped", path)
+        return None
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(path, device="cpu")

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The eval gate: index the stand-in guide in a scratch data dir, run the evals, fail under the thresholds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export INSPIRED_SOURCE="${INSPIRED_SOURCE:-../shared/corpus/inspired-guide}"
+export INSPIRED_DATA_DIR="${GATE_DATA_DIR:-$(mktemp -d)}"
+export HF_HUB_OFFLINE=1
+mkdir -p evals/reports
+.venv/bin/inspired ingest
+.venv/bin/inspired eval retrieval --dataset evals/public.jsonl --compare --json evals/reports/retrieval.json
+.venv/bin/python evals/gate.py evals/thresholds.json evals/reports
