@@ -160,14 +160,12 @@ class GuideIndex:
         collection = self.active_collection()
         return collection.count() if collection is not None else 0
 
-    def all_chunks(self, with_vectors: bool = False) -> tuple[list[Chunk], list]:
-        """Every guide chunk, and their vectors when asked (empty list otherwise)."""
+    def all_chunks(self) -> list[Chunk]:
         collection = self.active_collection()
         if collection is None:
-            return [], []
-        got = collection.get(include=["metadatas", "embeddings"] if with_vectors else ["metadatas"])
-        chunks = [chunk_from_record(i, m) for i, m in zip(got["ids"], got["metadatas"])]
-        return chunks, (list(got["embeddings"]) if with_vectors else [])
+            return []
+        got = collection.get(include=["metadatas"])
+        return [chunk_from_record(i, m) for i, m in zip(got["ids"], got["metadatas"])]
 
     # -- ingest -----------------------------------------------------------------------------
     def ingest(

@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60
 CANDIDATES = 40
-PAGE_WEIGHT = 1.0
 ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
 STOPWORDS = set(
@@ -99,17 +98,16 @@ def content_words(text: str) -> set[str]:
 
 
 class HybridRetriever:
-    CHANNELS = frozenset({"dense", "lexical", "named", "pages"})
+    CHANNELS = frozenset({"dense", "lexical", "named"})
 
     def __init__(self, settings: Settings, index: GuideIndex, channels: frozenset[str] = CHANNELS):
         self.settings = settings
         self.channels = channels
         self.index = index
         self.collection = index.active_collection()
-        self.chunks, vectors = index.all_chunks(with_vectors=True)
+        self.chunks = index.all_chunks()
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
         self.lexical = Lexical([c.embed_text for c in self.chunks])
-        self.pages = PageLevel(self.chunks, vectors)
         self.title_words = [content_words(c.title) for c in self.chunks]
         self.acronyms = [{a.lower() for a in ACRONYM.findall(c.title)} for c in self.chunks]
         self.reranker = load_reranker(settings.reranker_model)
@@ -144,8 +142,6 @@ class HybridRetriever:
             lexical = self._lexical(query, filters) if "lexical" in self.channels else []
             named = self._named(query, filters) if "named" in self.channels else []
             rankings += [(1.0, dense), (1.0, lexical), (2.0, named)]
-            if "pages" in self.channels:
-                rankings += [(PAGE_WEIGHT, ranking) for ranking in self.pages.ranked(query, vector, filters)]
             pool.update({cid: self.chunks[self.position[cid]] for _, ranking in rankings for cid in ranking})
         if owner and filters.source_kind in (None, "note"):
             notes = self._notes(vector, owner, filters, similarity, pool)
@@ -220,44 +216,6 @@ class HybridRetriever:
         for hit, score in zip(hits, scores):
             hit.score = float(score)
         return sorted(hits, key=lambda h: h.score, reverse=True)
-
-
-class PageLevel:
-    """Whole pages ranked by their centroid vector and by BM25 over their full text.
-
-    Questions about a page's overall subject match no single chunk well; each ranked page is
-    represented by its chunk closest to the query.
-    """
-
-    def __init__(self, chunks: list[Chunk], vectors: list):
-        self.urls: list[str] = []
-        members: dict[str, list[int]] = {}
-        for i, chunk in enumerate(chunks):
-            members.setdefault(chunk.url, []).append(i)
-        self.urls = list(members)
-        self.members = [members[url] for url in self.urls]
-        self.chunks = chunks
-        self.chunk_vectors = np.asarray(vectors, dtype=np.float32) if len(vectors) else np.zeros((0, 1), np.float32)
-        if len(self.chunk_vectors):
-            centroids = np.stack([self.chunk_vectors[m].mean(axis=0) for m in self.members])
-            self.centroids = centroids / np.linalg.norm(centroids, axis=1, keepdims=True).clip(1e-9)
-        texts = [" ".join([chunks[m[0]].embed_text, *(chunks[i].text for i in m[1:])]) for m in self.members]
-        self.lexical = Lexical(texts)
-
-    def ranked(self, query: str, vector: list[float], filters: SearchFilters) -> list[list[str]]:
-        if not self.urls or not len(self.chunk_vectors):
-            return []
-        query_vector = np.asarray(vector, dtype=np.float32)
-        admitted = np.array([filters.admits(self.chunks[m[0]]) for m in self.members], dtype=np.float32)
-        dense_scores = (self.centroids @ query_vector) * admitted - (1 - admitted)
-        dense_order = [int(i) for i in np.argsort(-dense_scores)[:CANDIDATES] if admitted[i]]
-        lexical_order = self.lexical.ranked(query, admitted, CANDIDATES)
-        return [[self._best_chunk(p, query_vector) for p in order] for order in (dense_order, lexical_order)]
-
-    def _best_chunk(self, page: int, query_vector: np.ndarray) -> str:
-        members = self.members[page]
-        best = members[int(np.argmax(self.chunk_vectors[members] @ query_vector))]
-        return self.chunks[best].id
 
 
 def diversify(ordered: list[str], pool: dict[str, Chunk], fused: dict[str, float]) -> list[tuple[str, float]]:
