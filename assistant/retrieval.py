@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60
 CANDIDATES = 40
+NOTE_WEIGHT = 1.2  # a user's own notes on their question outrank general guidance of equal rank
+MAX_NOTE_CHUNKS = 2000
 ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
 STOPWORDS = set(
@@ -144,8 +146,7 @@ class HybridRetriever:
             rankings += [(1.0, dense), (1.0, lexical), (2.0, named)]
             pool.update({cid: self.chunks[self.position[cid]] for _, ranking in rankings for cid in ranking})
         if owner and filters.source_kind in (None, "note"):
-            notes = self._notes(vector, owner, filters, similarity, pool)
-            rankings.append((1.5, notes))
+            rankings += [(NOTE_WEIGHT, ranking) for ranking in self._notes(query, vector, owner, filters, similarity, pool)]
 
         fused: dict[str, float] = {}
         ranks: dict[str, dict[int, int]] = {}
@@ -199,17 +200,25 @@ class HybridRetriever:
         named.sort(key=lambda item: (-item[0], item[1]))
         return [cid for _, _, cid in named][:CANDIDATES]
 
-    def _notes(self, vector, owner: str, filters: SearchFilters, similarity: dict[str, float], pool: dict[str, Chunk]) -> list[str]:
-        collection = self.index.notes_collection()
+    def _notes(
+        self, query: str, vector, owner: str, filters: SearchFilters, similarity: dict[str, float], pool: dict[str, Chunk]
+    ) -> list[list[str]]:
+        """The owner's notes, ranked densely and lexically (a user's notes are few: BM25 is built per query)."""
         clauses = [{"owner": owner}] + ([{"country": filters.country}] if filters.country else [])
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        result = collection.query(query_embeddings=[vector], n_results=10, where=where, include=["metadatas", "distances"])
-        ranking = []
-        for cid, meta, distance in zip(result["ids"][0], result["metadatas"][0], result["distances"][0]):
-            pool[cid] = chunk_from_record(cid, meta)
+        collection = self.index.notes_collection()
+        stored = collection.get(where=where, include=["metadatas"], limit=MAX_NOTE_CHUNKS)
+        if not stored["ids"]:
+            return []
+        notes = [chunk_from_record(cid, meta) for cid, meta in zip(stored["ids"], stored["metadatas"])]
+        pool.update({note.id: note for note in notes})
+        result = collection.query(
+            query_embeddings=[vector], n_results=min(10, len(notes)), where=where, include=["distances"]
+        )
+        for cid, distance in zip(result["ids"][0], result["distances"][0]):
             similarity[cid] = 1.0 - float(distance)
-            ranking.append(cid)
-        return ranking
+        lexical = Lexical([note.embed_text for note in notes]).ranked(query, None, 10)
+        return [result["ids"][0], [notes[i].id for i in lexical]]
 
     def _rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
         scores = self.reranker.predict([(query, h.chunk.embed_text) for h in hits])

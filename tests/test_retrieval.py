@@ -1,0 +1,71 @@
+from langchain_core.embeddings import DeterministicFakeEmbedding
+
+from assistant.index import GuideIndex
+from assistant.models import Chunk
+from assistant.retrieval import HybridRetriever, SearchFilters, diversify
+
+
+def urls(hits):
+    return [h.chunk.url.removeprefix("https://guide.test") for h in hits]
+
+
+def test_paraphrased_question_finds_the_tool_page(retriever):
+    hits = retriever.search("can a retired prime minister help unblock talks that are stuck?", 3)
+    assert urls(hits)[0] == "/toolkit/the-tools/11-high-level-missions"
+    assert hits[0].dense_similarity is not None and hits[0].dense_similarity > 0.2
+
+
+def test_tool_number_is_understood(retriever):
+    assert urls(retriever.search("tool 3", 1)) == ["/toolkit/the-tools/3-stakeholder-mapping"]
+    assert urls(retriever.search("what is the purpose of tool 11", 1)) == ["/toolkit/the-tools/11-high-level-missions"]
+
+
+def test_acronym_in_a_title_is_understood(retriever):
+    assert urls(retriever.search("PPA", 1)) == ["/guide/the-participatory-policy-analysis-ppa"]
+
+
+def test_filters_restrict_results(retriever):
+    toolkit = retriever.search("dialogue", 10, filters=SearchFilters(section="toolkit"))
+    assert toolkit and all(h.chunk.section == "toolkit" for h in toolkit)
+    trust = retriever.search("dialogue", 10, filters=SearchFilters(tool_type="Trust building"))
+    assert trust and {h.chunk.tool_number for h in trust} == {11}
+    spanish = retriever.search("dialogue", 10, filters=SearchFilters(lang="es"))
+    assert urls(spanish) == ["/espanol/guia/misiones-de-alto-nivel"]
+
+
+def test_spanish_question_finds_the_spanish_page(retriever):
+    hits = retriever.search("¿cómo preparar la visita de una expresidenta para desbloquear el diálogo?", 3)
+    assert "/espanol/guia/misiones-de-alto-nivel" in urls(hits)
+
+
+def test_empty_or_blank_query_returns_nothing(retriever):
+    assert retriever.search("   ") == []
+
+
+def test_one_page_cannot_crowd_out_the_others():
+    pool = {f"a{i}": Chunk(id=f"a{i}", url="https://x/a", title="A", text="t") for i in range(4)}
+    pool["b0"] = Chunk(id="b0", url="https://x/b", title="B", text="t")
+    fused = {"a0": 1.0, "a1": 0.95, "a2": 0.9, "a3": 0.85, "b0": 0.6}
+    order = [cid for cid, _ in diversify(list(fused), pool, fused)]
+    assert order.index("b0") <= 2
+
+
+def test_notes_only_reach_their_owner(settings, retriever, guide_index):
+    note = Chunk(id="n", url="note://moldova.md", title="Moldova trip notes", text="The deputy minister for water joined in May.")
+    guide_index.add_note_chunks("alice", "n1", [note])
+    mine = retriever.search("who is the deputy minister for water", 5, owner="alice")
+    assert mine[0].chunk.source_kind == "note" and mine[0].chunk.owner == "alice"
+    assert all(h.chunk.source_kind == "guide" for h in retriever.search("deputy minister for water", 5, owner="bob"))
+    assert all(h.chunk.source_kind == "guide" for h in retriever.search("deputy minister for water", 5))
+
+
+def test_lexical_only_and_dense_only_channels(settings, guide_index):
+    bm25 = HybridRetriever(settings, guide_index, channels=frozenset({"lexical"}))
+    assert all(h.dense_rank is None for h in bm25.search("stakeholder mapping", 5))
+    dense = HybridRetriever(settings, guide_index, channels=frozenset({"dense"}))
+    assert all(h.lexical_rank is None and h.dense_rank for h in dense.search("stakeholder mapping", 5))
+
+
+def test_empty_index_searches_to_nothing(settings):
+    index = GuideIndex(settings, embeddings=DeterministicFakeEmbedding(size=8))
+    assert HybridRetriever(settings, index).search("anything") == []
