@@ -48,7 +48,9 @@ class IngestReport(BaseModel):
 def load_embeddings(model: str, device: str = "cpu"):
     """sentence-transformers through LangChain; a local folder never touches the hub."""
     from langchain_huggingface import HuggingFaceEmbeddings
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # a weights-loading bar on every CLI call is noise
     if os.path.isdir(model):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return HuggingFaceEmbeddings(

@@ -19,6 +19,7 @@ from .models import Chunk, SearchHit
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 RRF_K = 60
 CANDIDATES = 40
