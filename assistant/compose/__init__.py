@@ -1,0 +1,19 @@
+"""Cited answers, mission briefings, talking points and tool advice from retrieved passages."""
+
+from .audiences import AUDIENCES, UnknownAudience, resolve_audience
+from .composer import DEFAULT_ABSTAIN_THRESHOLD, Composer
+from .drafting import ComposeError
+from .llm import LLMConfigError, build_chat_model
+from .prompts import load_prompt
+
+__all__ = [
+    "AUDIENCES",
+    "DEFAULT_ABSTAIN_THRESHOLD",
+    "ComposeError",
+    "Composer",
+    "LLMConfigError",
+    "UnknownAudience",
+    "build_chat_model",
+    "load_prompt",
+    "resolve_audience",
+]

@@ -1,0 +1,70 @@
+"""The audiences talking points can be prepared for, and lenient matching of what users type."""
+
+from __future__ import annotations
+
+import re
+
+from ..models import Chunk
+from .drafting import ComposeError
+from .text import fold, keywords
+
+AUDIENCES: dict[str, str] = {
+    "civil-society-organisations": "Civil society organisations",
+    "political-parties": "Political parties",
+    "public-administration": "Public administration",
+    "parliaments": "Parliaments",
+    "media": "Media",
+    "social-agents": "Social agents",
+    "national-human-rights-institutions": "National human rights institutions",
+    "academia": "Academia",
+    "democracy-support-organisations": "Democracy support organisations",
+    "donors": "Donors",
+    "partner-government": "The partner government",
+    "dialogue-host": "The dialogue host",
+}
+
+_ALIASES = {
+    "civil society": "civil-society-organisations", "cso": "civil-society-organisations", "csos": "civil-society-organisations",
+    "ngo": "civil-society-organisations", "ngos": "civil-society-organisations",
+    "parties": "political-parties",
+    "administration": "public-administration", "civil servants": "public-administration",
+    "parliament": "parliaments", "mps": "parliaments", "members of parliament": "parliaments", "legislature": "parliaments",
+    "press": "media", "journalists": "media",
+    "trade unions": "social-agents", "unions": "social-agents", "employers": "social-agents", "social partners": "social-agents",
+    "nhri": "national-human-rights-institutions", "nhris": "national-human-rights-institutions", "ombudsman": "national-human-rights-institutions",
+    "universities": "academia", "researchers": "academia", "think tanks": "academia",
+    "donor": "donors", "development partners": "donors",
+    "government": "partner-government", "ministers": "partner-government", "ministry": "partner-government",
+    "host": "dialogue-host",
+}
+
+
+class UnknownAudience(ComposeError):
+    """str(e) lists the audiences on offer."""
+
+
+def _normal(text: str) -> str:
+    text = re.sub(r"[-_\s]+", " ", fold(text)).strip()
+    return re.sub(r"^the ", "", text)
+
+
+_LOOKUP = {
+    **{_normal(alias): key for alias, key in _ALIASES.items()},
+    **{_normal(name): key for key, name in AUDIENCES.items()},
+    **{_normal(key): key for key in AUDIENCES},
+}
+
+
+def resolve_audience(text: str) -> str:
+    """Canonical key for "parliaments", "Parliament", "the partner government", "NHRIs", "civil_society"…"""
+    wanted = _normal(text or "")
+    for candidate in (wanted, wanted.rstrip("s"), f"{wanted}s"):
+        if candidate in _LOOKUP:
+            return _LOOKUP[candidate]
+    raise UnknownAudience(f"Unknown audience {text!r}. Choose one of: {', '.join(AUDIENCES)}.")
+
+
+def is_audience_page(chunk: Chunk, key: str) -> bool:
+    """The guide's own page on this stakeholder ("Parliaments", "The Donor(s)"…), in any section of it."""
+    wanted = set(keywords(AUDIENCES[key]))
+    return chunk.source_kind == "guide" and bool(wanted) and wanted <= set(keywords(chunk.title))

@@ -1,0 +1,295 @@
+"""Mission briefings: one targeted retrieval per section, each section cited, missing inputs listed as gaps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from ..models import Briefing, BriefingRequest, BriefingSection, SearchHit
+from ..retrieval import SearchFilters
+from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
+from .drafting import Drafting
+from .extractive import Sentence, passage_sentences, reading_order, select_sentences
+from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
+from .prompts import load_prompt_sections
+from .text import fold
+
+LOCAL_CONTEXT = "Local context"
+HITS_PER_SECTION = 5
+MAX_MODEL_GAPS_PER_SECTION = 3
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    heading: str
+    query: str  # retrieval query; {placeholders} are filled from the request
+    sentences: int
+    bullets: bool = False
+    with_notes: bool = False
+
+
+LOCAL_CONTEXT_SPEC = SectionSpec(LOCAL_CONTEXT, "political situation and current context in {country}. {request}", 4, with_notes=True)
+SECTIONS = [
+    SectionSpec("Purpose of the mission and fit in the dialogue process",
+                "high-level missions: political buy-in, public endorsement of the dialogue process, unblocking a stalled dialogue. {request} {purpose} {phase}", 4),
+    LOCAL_CONTEXT_SPEC,
+    SectionSpec("Stakeholders involved and their stakes",
+                "stakeholders taking part in the policy dialogue and what they have at stake: {meetings} {policy_area}", 4, with_notes=True),
+    SectionSpec("Key messages",
+                "why inclusive, participatory policy dialogue and a jointly owned roadmap for reform benefit political leaders {policy_area}", 4, bullets=True),
+    SectionSpec("Risks and sensitivities",
+                "risks of a high-level mission: involving prominent political figures can backfire and must be handled with care", 3),
+    SectionSpec("Do's and don'ts",
+                "do's and don'ts for high-level missions: careful selection, good planning, visitors properly briefed", 4, bullets=True),
+    SectionSpec("Follow-up",
+                "follow-up after the mission: monitoring commitments, reporting collective progress, next steps of the dialogue process", 3),
+]
+
+# Written first, so the passages they most need are not already quoted by the broader sections.
+WRITTEN_FIRST = ("Risks and sensitivities", "Do's and don'ts")
+
+# -- reading the free-text request ------------------------------------------------------------
+_NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]+)*)"
+_STRONG_PLACE = re.compile(r"\b(?:visiting|visits?\s+to|mission\s+to|trip\s+to|travell?ing\s+to|going\s+to|travels?\s+to|bound\s+for)\s+(?:the\s+)?" + _NAME)
+_WEAK_PLACE = re.compile(r"\b(?:in|to)\s+(?:the\s+)?" + _NAME)
+_NOT_PLACES = {"club", "club de madrid", "eu", "european union", "epd", "inspired", "parliament", "government"}
+_MEETINGS = re.compile(r"\bmeet(?:ings?|s)?\s+(?:with\s+)?(.+?)(?:[.;]|$)", re.I)
+_TRAVELLERS = re.compile(r"\b(?:brief(?:ing)?(?:\s+for)?)\s+((?:an?|the)\s+.+?)\s+(?:visiting|travell?ing|going|who|on|for|before|ahead)\b", re.I)
+_PURPOSE = re.compile(r"\b(?:in order to|so as to|with the aim of|aimed at|aiming to|the purpose is to|purpose:)\s+(.+?)(?:[.;]|$)", re.I)
+_DATE = re.compile(
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b",
+    re.I,
+)
+_PHASES = {
+    "Collective assessment phase": ("collective assessment", "assessment phase", "participatory policy analysis"),
+    "Consensus-building phase": ("consensus building", "consensus-building", "roadmap for reform"),
+    "Monitoring and donor alignment phase": ("monitoring", "donor alignment"),
+}
+
+
+def _place(text: str) -> str | None:
+    for pattern in (_STRONG_PLACE, _WEAK_PLACE):
+        for match in pattern.finditer(text):
+            name = match.group(1).strip()
+            if fold(name) not in _NOT_PLACES and not fold(name).startswith("club "):
+                return name
+    return None
+
+
+def _meetings(text: str) -> list[str]:
+    match = _MEETINGS.search(text)
+    if not match:
+        return []
+    parts = re.split(r",|\band\b|&", match.group(1))
+    return [re.sub(r"^(?:the|a|an)\s+", "", p.strip(), flags=re.I) for p in parts if p.strip()]
+
+
+def _phase(text: str) -> str | None:
+    folded = fold(text)
+    return next((phase for phase, cues in _PHASES.items() if any(cue in folded for cue in cues)), None)
+
+
+def complete_request(request: BriefingRequest) -> BriefingRequest:
+    """Fill country, meetings, travellers, purpose and phase from the free text when not given."""
+    text = request.request or ""
+    travellers = _TRAVELLERS.search(text)
+    purpose = _PURPOSE.search(text)
+    return request.model_copy(
+        update={
+            "country": request.country or _place(text),
+            "meetings": request.meetings or _meetings(text),
+            "travellers": request.travellers or (travellers.group(1).strip() if travellers else None),
+            "purpose": request.purpose or (purpose.group(1).strip() if purpose else None),
+            "phase": request.phase or _phase(text),
+        }
+    )
+
+
+def request_gaps(request: BriefingRequest) -> list[str]:
+    """What the user must still supply; a briefing never fills these in itself."""
+    gaps = []
+    if not request.country:
+        gaps.append("Country of the mission")
+    if not request.travellers:
+        gaps.append("Who is travelling (name and role of the visitor)")
+    if not request.purpose:
+        gaps.append("Purpose of the mission: what the visit should achieve")
+    if not request.phase:
+        gaps.append("Current phase of the dialogue process")
+    if request.meetings:
+        gaps.append(f"Names and positions of the people to be met ({', '.join(request.meetings)})")
+    else:
+        gaps.append("Meetings planned: who the visitor will meet")
+    if not _DATE.search(request.request or ""):
+        gaps.append("Dates and programme of the visit")
+    return gaps
+
+
+def briefing_title(request: BriefingRequest) -> str:
+    who = request.travellers[0].upper() + request.travellers[1:] if request.travellers else "High-level visit"
+    return f"Mission briefing: {who}" + (f" — {request.country}" if request.country else "")
+
+
+def mission_summary(request: BriefingRequest) -> str:
+    fields = {
+        "Request": request.request, "Country": request.country, "Purpose": request.purpose, "Travellers": request.travellers,
+        "Policy area": request.policy_area, "Phase": request.phase, "Meetings": ", ".join(request.meetings),
+    }
+    return "\n".join(f"{name}: {value}" for name, value in fields.items() if value)
+
+
+# -- writing ----------------------------------------------------------------------------------
+class DraftSection(BaseModel):
+    markdown: str
+    gaps: list[str] = Field(default_factory=list)
+
+
+class _State:
+    """What the sections share: one numbering of sources, the gaps found, and whether the model still answers."""
+
+    def __init__(self, use_model: bool):
+        self.registry = CitationRegistry()
+        self.gaps: list[str] = []
+        self.use_model = use_model
+        self.model_sections = 0
+        self.notice: str | None = None
+        self.quoted: set[str] = set()  # sentences already used: each is quoted in one section only
+
+    def fresh(self, sentences: list[Sentence]) -> list[Sentence]:
+        return [s for s in sentences if s.text not in self.quoted]
+
+
+def write_briefing(drafting: Drafting, request: BriefingRequest, *, owner: str | None = None) -> Briefing:
+    request = complete_request(request)
+    state = _State(use_model=drafting.chat_model is not None)
+    state.gaps.extend(request_gaps(request))
+    written: dict[str, BriefingSection] = {}
+    for spec in sorted(SECTIONS, key=lambda spec: spec.heading not in WRITTEN_FIRST):
+        written[spec.heading] = (
+            _local_context(drafting, request, owner, state) if spec is LOCAL_CONTEXT_SPEC else _section(drafting, spec, request, owner, state)
+        )
+    ordered = [written[spec.heading] for spec in SECTIONS]
+    renumbered = renumber_in_reading_order([(s.markdown, s.citations) for s in ordered])
+    sections = [s.model_copy(update={"markdown": md, "citations": cites}) for s, (md, cites) in zip(ordered, renumbered)]
+    return Briefing(
+        title=briefing_title(request), request=request, sections=sections, gaps=list(dict.fromkeys(state.gaps)),
+        mode="llm" if state.model_sections else "extractive", notice=state.notice,
+    )
+
+
+def _query(spec: SectionSpec, request: BriefingRequest) -> str:
+    values = {
+        "request": request.request, "purpose": request.purpose or "", "phase": request.phase or "",
+        "country": request.country or "", "meetings": ", ".join(request.meetings), "policy_area": request.policy_area or "",
+    }
+    return re.sub(r"\s+", " ", spec.query.format(**values)).strip()
+
+
+def _section(drafting: Drafting, spec: SectionSpec, request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
+    query = _query(spec, request)
+    hits = drafting.search(query, HITS_PER_SECTION, owner=owner if spec.with_notes else None)
+    hits = [h for h in hits if _about_the_country(h, request.country)]
+    drafted = _model_section(drafting, spec.heading, hits, request, state)
+    if drafted is not None:
+        return drafted
+    sentences = select_sentences(query, state.fresh(passage_sentences(hits)), drafting.retriever.embed, spec.sentences)
+    if not sentences:
+        state.gaps.append(f"{spec.heading}: the guide has nothing on this for the mission — add your own notes")
+        return BriefingSection(heading=spec.heading, markdown="The guide has no passage on this for the mission.")
+    return _extract_section(spec.heading, reading_order(sentences), state, bullets=spec.bullets)
+
+
+def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
+    """The user's notes and what the guide says of that country — labelled apart, never anything else."""
+    country = request.country
+    if not country:
+        return BriefingSection(heading=LOCAL_CONTEXT, markdown="No country was given for this mission, so there is no local context to report.")
+    query = _query(LOCAL_CONTEXT_SPEC, request)
+    notes = _country_notes(drafting, query, country, owner)
+    guide = [h for h in drafting.search(country, 8, filters=SearchFilters(source_kind="guide")) if _mentions(h.chunk.text, country)]
+    if not notes:
+        detail = "not in the guide — add your country notes" if not guide else "add your country notes"
+        state.gaps.append(f"Current political context in {country} ({detail})")
+    if not notes and not guide:
+        return BriefingSection(
+            heading=LOCAL_CONTEXT,
+            markdown=f"Neither the guide nor your notes say anything about the current context in {country}.",
+        )
+    drafted = _model_section(drafting, LOCAL_CONTEXT, notes + guide, request, state)
+    if drafted is not None:
+        return drafted
+    parts, citations = [], []
+    note_sentences = select_sentences(query, state.fresh(passage_sentences(notes)), drafting.retriever.embed, 4)
+    guide_sentences = [s for s in state.fresh(passage_sentences(guide)) if _mentions(s.text, country)][:3]
+    for label, sentences in (("**From your notes:**", note_sentences), (f"**What the guide says about {country}:**", guide_sentences)):
+        if sentences:
+            section = _extract_section(LOCAL_CONTEXT, reading_order(sentences), state, mark_notes=False)
+            parts.append(f"{label} {section.markdown}")
+            citations += [c for c in section.citations if c not in citations]
+    if not guide_sentences:
+        parts.append(f"The guide itself says nothing specific about {country}.")
+    return BriefingSection(heading=LOCAL_CONTEXT, markdown="\n\n".join(parts), citations=citations)
+
+
+def _country_notes(drafting: Drafting, query: str, country: str, owner: str | None) -> list[SearchHit]:
+    if not owner:
+        return []
+    hits = drafting.search(query, HITS_PER_SECTION, filters=SearchFilters(source_kind="note"), owner=owner)
+    return [h for h in hits if h.chunk.source_kind == "note" and _about_the_country(h, country)]
+
+
+def _about_the_country(hit: SearchHit, country: str | None) -> bool:
+    """Guide passages always qualify; a note filed under another country does not."""
+    note_country = hit.chunk.country if hit.chunk.source_kind == "note" else None
+    return not note_country or not country or fold(note_country) == fold(country)
+
+
+def _mentions(text: str, country: str) -> bool:
+    return re.search(rf"\b{re.escape(fold(country))}\b", fold(text)) is not None
+
+
+def _extract_section(
+    heading: str, groups: list[list[Sentence]], state: _State, *, bullets: bool = False, mark_notes: bool = True
+) -> BriefingSection:
+    lines, citations = [], []
+    for group in groups:
+        cited = []
+        for sentence in group:
+            state.quoted.add(sentence.text)
+            citation = state.registry.cite(sentence.chunk)
+            if citation not in citations:
+                citations.append(citation)
+            mark = "*Your notes:* " if mark_notes and sentence.chunk.source_kind == "note" else ""
+            cited.append(f"{mark}{sentence.text} [{citation.n}]")
+        if bullets:
+            lines.extend(f"- {text}" for text in cited)
+        else:
+            lines.append(" ".join(cited))
+    return BriefingSection(heading=heading, markdown=("\n" if bullets else "\n\n").join(lines), citations=citations)
+
+
+def _model_section(drafting: Drafting, heading: str, hits: list[SearchHit], request: BriefingRequest, state: _State) -> BriefingSection | None:
+    """The model's draft of a section with checked citations; None means: write the extract instead."""
+    if not state.use_model or not hits:
+        return None
+    chunks = [h.chunk for h in hits]
+    try:
+        draft = drafting.draft_json(
+            "briefing_section", DraftSection, mission=mission_summary(request), heading=heading,
+            guidance=load_prompt_sections("briefing_guidance")[heading], passages=passages_block(chunks),
+        )
+    except LLMFailure as failure:
+        state.notice = failure.notice
+        # A model that cannot be reached will not answer the next section either.
+        state.use_model = failure.notice != UNREACHABLE_NOTICE
+        return None
+    markdown, cited, _ = resolve_citations(draft.markdown, chunks, state.registry)
+    if not cited:
+        state.notice = UNUSABLE_NOTICE
+        return None
+    state.model_sections += 1
+    state.gaps.extend(strip_citations(g).strip() for g in draft.gaps[:MAX_MODEL_GAPS_PER_SECTION] if g.strip())
+    return BriefingSection(heading=heading, markdown=markdown, citations=cited)

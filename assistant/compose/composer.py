@@ -1,0 +1,213 @@
+"""The composer: cited answers, briefings, talking points and tool advice, with a language model or without one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+
+from ..models import Answer, Briefing, BriefingRequest, SearchHit, TalkingPoints, ToolAdvice
+from ..retrieval import Retriever
+from ..settings import Settings
+from .briefing import write_briefing
+from .citations import CitationRegistry, passages_block, resolve_citations
+from .drafting import ComposeError, Drafting, prompt_messages
+from .extractive import (
+    NOT_COVERED,
+    SENTENCES_FOR_LENGTH,
+    abstention_markdown,
+    label_for,
+    nearest_pages,
+    retrieval_confidence,
+)
+from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
+from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
+from .points import write_points
+from .text import asks_for_live_facts, looks_like_injection
+from .tools import recommend_tools
+
+Length = Literal["short", "normal", "long"]
+History = Sequence[tuple[str, str]]
+
+# Retrieval confidence (see extractive.retrieval_confidence) under which the guide is taken not to cover a
+# question. First calibration: all-MiniLM-L6-v2 and the hybrid retriever on evals/public.jsonl; tune per instance.
+DEFAULT_ABSTAIN_THRESHOLD = 0.27
+
+LENGTH_HINTS = {
+    "short": "two or three sentences",
+    "normal": "one short paragraph of four to six sentences",
+    "long": "a detailed answer of eight to twelve sentences, with bullet points where they help",
+}
+LANGUAGE_NAMES = {"en": "English", "pt": "Portuguese", "es": "Spanish", "fr": "French", "ru": "Russian"}
+
+
+@dataclass
+class _Plan:
+    """One question, retrieved and triaged: either abstain, or compose from ``hits``."""
+
+    question: str
+    query: str
+    hits: list[SearchHit]
+    length: Length
+    language: str | None
+    use_llm: bool
+    abstain: bool
+
+
+class Composer:
+    def __init__(self, settings: Settings, retriever: Retriever, chat_model: BaseChatModel | None = None):
+        self.settings = settings
+        self.retriever = retriever
+        self.chat_model = chat_model if chat_model is not None else build_chat_model(settings)
+        self.abstain_threshold = DEFAULT_ABSTAIN_THRESHOLD
+        self._drafting = Drafting(settings, retriever, self.chat_model)
+
+    @property
+    def last_hits(self) -> list[SearchHit]:
+        """What the last call retrieved (all sections, for a briefing)."""
+        return list(self._drafting.hits_seen)
+
+    # -- questions --------------------------------------------------------------------------
+    def standalone_query(self, question: str, history: History) -> str:
+        return self._standalone(question, history, use_llm=True)
+
+    def _standalone(self, question: str, history: History, *, use_llm: bool) -> str:
+        # A question that stands on its own is never sent for rewriting: one model call saved per turn.
+        if not history or not looks_like_follow_up(question):
+            return question
+        if use_llm and self.chat_model is not None:
+            return llm_standalone(self.chat_model, question, history)
+        return heuristic_standalone(question, history)
+
+    def ask(
+        self, question: str, history: History = (), *, owner: str | None = None, length: Length = "normal",
+        language: str | None = None, use_llm: bool = True,
+    ) -> Answer:
+        plan = self._plan(question, history, owner, length, language, use_llm)
+        if plan.abstain or not plan.use_llm:
+            return self._without_model(plan)[1]
+        try:
+            return self._checked_llm_answer(plan, invoke_text(self.chat_model, self._answer_messages(plan)))
+        except LLMFailure as failure:
+            return self._extractive(plan, notice=failure.notice)
+
+    async def astream_ask(
+        self, question: str, history: History = (), *, owner: str | None = None, length: Length = "normal",
+        language: str | None = None, use_llm: bool = True,
+    ) -> AsyncIterator[str | Answer]:
+        """Text pieces as they come, then the checked :class:`Answer`.
+
+        The final Answer is authoritative: its Markdown may differ from the streamed text (invented
+        citations removed, or the extract that replaces a model that failed half-way), so a UI should
+        replace the streamed text with ``answer.markdown``.
+        """
+        # Retrieval, embedding and the follow-up rewrite block: they run in a worker thread, not on the event loop.
+        plan = await asyncio.to_thread(self._plan, question, history, owner, length, language, use_llm)
+        if plan.abstain or not plan.use_llm:
+            pieces, answer = await asyncio.to_thread(self._without_model, plan)
+            for piece in pieces:
+                yield piece
+            yield answer
+            return
+        streamed: list[str] = []
+        try:
+            async for piece in astream_text(self.chat_model, self._answer_messages(plan)):
+                streamed.append(piece)
+                yield piece
+            answer = await asyncio.to_thread(self._checked_llm_answer, plan, without_reasoning("".join(streamed)))
+        except LLMFailure as failure:
+            answer = await asyncio.to_thread(self._extractive, plan, failure.notice)
+            if streamed:
+                yield "\n\n---\n\n"
+            yield answer.markdown
+        yield answer
+
+    def _without_model(self, plan: _Plan) -> tuple[list[str], Answer]:
+        if plan.abstain:
+            answer = self._abstain(plan)
+            return [answer.markdown], answer
+        return self._extract(plan)
+
+    def _plan(self, question: str, history: History, owner, length, language, use_llm) -> _Plan:
+        question = self._checked_question(question)
+        if length not in SENTENCES_FOR_LENGTH:
+            raise ComposeError(f"length must be one of {', '.join(SENTENCES_FOR_LENGTH)}, not {length!r}.")
+        use_llm = use_llm and self.chat_model is not None
+        self._drafting.reset()
+        query = self._standalone(question, history, use_llm=use_llm)
+        hits = self._drafting.search(query, owner=owner)
+        # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
+        # far from every passage get no answer.
+        abstain = (
+            looks_like_injection(question)
+            or asks_for_live_facts(question)
+            or retrieval_confidence(query, hits) < self.abstain_threshold
+        )
+        return _Plan(question, query, hits, length, language, use_llm, abstain)
+
+    def _checked_question(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise ComposeError("The question is empty.")
+        if len(question) > self.settings.max_question_chars:
+            raise ComposeError(f"The question is too long ({len(question)} characters; the limit is {self.settings.max_question_chars}).")
+        return question
+
+    # -- the three kinds of answer ----------------------------------------------------------
+    def _abstain(self, plan: _Plan) -> Answer:
+        nearest = [] if looks_like_injection(plan.question) else nearest_pages(plan.hits)
+        return Answer(
+            question=plan.question, markdown=abstention_markdown(nearest), abstained=True,
+            mode="llm" if plan.use_llm else "extractive", nearest=nearest,
+        )
+
+    def _extractive(self, plan: _Plan, notice: str | None = None) -> Answer:
+        return self._extract(plan, notice)[1]
+
+    def _extract(self, plan: _Plan, notice: str | None = None) -> tuple[list[str], Answer]:
+        """The extract as streamable pieces (label, then one cited sentence each) and as the Answer they make."""
+        registry = CitationRegistry()
+        pieces = self._drafting.extract(plan.query, plan.hits, SENTENCES_FOR_LENGTH[plan.length], registry, language=plan.language)
+        if not pieces:
+            answer = self._abstain(plan)
+            return [answer.markdown], answer
+        pieces.insert(0, f"*{notice}*\n\n" if notice else f"{label_for(plan.hits)}\n\n")
+        answer = Answer(
+            question=plan.question, markdown="".join(pieces), citations=registry.citations, mode="extractive", notice=notice,
+        )
+        return pieces, answer
+
+    def _answer_messages(self, plan: _Plan):
+        language = LANGUAGE_NAMES.get(plan.language or "", plan.language) or "the language of the question"
+        return prompt_messages(
+            "answer_system", "answer_user",
+            passages=passages_block([h.chunk for h in plan.hits]), question=plan.query,
+            length=LENGTH_HINTS[plan.length], language=language,
+        )
+
+    def _checked_llm_answer(self, plan: _Plan, text: str) -> Answer:
+        """Keep only citations that point at a supplied passage; an answer left with none is not trusted."""
+        if text.strip().rstrip(".").lower().startswith(NOT_COVERED.rstrip(".").lower()):
+            return self._abstain(plan)
+        registry = CitationRegistry()
+        markdown, cited, dropped = resolve_citations(text, [h.chunk for h in plan.hits], registry)
+        if not cited:
+            answer = self._extractive(plan, notice=UNUSABLE_NOTICE)
+            return answer.model_copy(update={"dropped_citations": dropped})
+        return Answer(question=plan.question, markdown=markdown, citations=cited, mode="llm", dropped_citations=dropped)
+
+    # -- drafts -----------------------------------------------------------------------------
+    def brief(self, request: BriefingRequest, *, owner: str | None = None) -> Briefing:
+        self._drafting.reset()
+        return write_briefing(self._drafting, request, owner=owner)
+
+    def points(self, audience: str, topic: str | None = None, *, owner: str | None = None) -> TalkingPoints:
+        self._drafting.reset()
+        return write_points(self._drafting, audience, topic, owner=owner)
+
+    def tools(self, situation: str) -> ToolAdvice:
+        self._drafting.reset()
+        return recommend_tools(self._drafting, situation)

@@ -1,0 +1,54 @@
+"""What every composing task shares: retrieval (remembered for the chat's step view), extracts, prompts and guarded model calls."""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.prompts import ChatPromptTemplate
+
+from ..models import SearchHit
+from ..retrieval import Retriever, SearchFilters
+from ..settings import Settings
+from .citations import CitationRegistry
+from .extractive import extract_pieces
+from .llm import Draft, LLMFailure, invoke_json
+from .prompts import load_prompt
+
+
+class ComposeError(ValueError):
+    """Input the composer cannot work with; str(e) is the message to show."""
+
+
+def prompt_messages(system: str, user: str, **values: str) -> list[BaseMessage]:
+    """System instructions first, then the user turn that carries the (delimited) data."""
+    template = ChatPromptTemplate.from_messages([("system", load_prompt(system)), ("human", load_prompt(user))])
+    return template.format_messages(**values)
+
+
+class Drafting:
+    def __init__(self, settings: Settings, retriever: Retriever, chat_model: BaseChatModel | None):
+        self.settings = settings
+        self.retriever = retriever
+        self.chat_model = chat_model
+        self.hits_seen: list[SearchHit] = []
+
+    def reset(self) -> None:
+        self.hits_seen = []
+
+    def search(
+        self, query: str, k: int | None = None, *, filters: SearchFilters | None = None, owner: str | None = None
+    ) -> list[SearchHit]:
+        hits = self.retriever.search(query, k or self.settings.retrieval_k, filters=filters, owner=owner)
+        known = {h.chunk.id for h in self.hits_seen}
+        self.hits_seen.extend(h for h in hits if h.chunk.id not in known)
+        return hits
+
+    def extract(
+        self, query: str, hits: list[SearchHit], count: int, registry: CitationRegistry, *, language: str | None = None
+    ) -> list[str]:
+        return extract_pieces(query, hits, self.retriever.embed, count, registry, language=language)
+
+    def draft_json(self, user_prompt: str, schema: type[Draft], **values: str) -> Draft:
+        if self.chat_model is None:
+            raise LLMFailure("no language model configured")
+        return invoke_json(self.chat_model, prompt_messages("drafting_system", user_prompt, **values), schema)

@@ -1,0 +1,188 @@
+"""Plain-text helpers for composing: Markdown clean-up, sentence splitting, keywords, injection checks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# GitBook template tags ({% hint style="info" %} … {% endhint %}); the text between them is kept.
+_GITBOOK_TAG = re.compile(r"{%-?\s*/?\s*\w+[^%]*-?%}")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_TABLE_ROW = re.compile(r"^\s*\|")
+_BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*:?\s*$")
+_LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)]|[a-z][.)])\s+")
+_QUOTE_MARK = re.compile(r"^\s*>\s?")
+_HINT_LABEL = re.compile(r"^(?:Info|Warning|Danger|Success|Tip|Note):\s*", re.I)
+
+_ABBREVIATIONS = {"e.g.", "i.e.", "etc.", "vs.", "cf.", "mr.", "mrs.", "ms.", "dr.", "no.", "art.", "approx.", "p.", "pp.", "sr.", "sra.", "ex."}
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=[\"“‘(¿¡]?[A-ZÀ-ÝА-Я0-9])")
+_GOOD_END = re.compile(r"[.!?…][\"”’)\]]*$")
+_GOOD_START = re.compile(r"^[\"“‘(¿¡]?[A-ZÀ-ÝА-Я0-9]")
+
+# "Type of tool: Trust building." and "Structure – the elements of…" are labels and index entries, not prose;
+# "Process: as said before, …" (a long value) and "X – aside – y" (a paired dash) are kept.
+_LABEL_START = re.compile(r"^(?:\S+\s+){0,3}\S+\s*:\s")
+_TERM_DASH_START = re.compile(r"^(?:\S+\s+){0,3}\S+\s+[–—]\s")
+MAX_LABEL_VALUE_WORDS = 8
+
+MIN_SENTENCE_WORDS = 6
+MAX_SENTENCE_WORDS = 90
+
+# Text that addresses an AI model rather than a reader of the guide: never quoted, never obeyed.
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.?!\n]{0,40}\b(?:instructions?|prompts?|rules|guidelines|context)\b"
+    r"|\byou are now\b|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak|\bact as (?:an?|the) (?:ai|assistant|model|chatbot)\b"
+    r"|\b(?:pretend|roleplay) (?:to be|you are)\b|\breveal (?:your|the) (?:instructions|prompt)\b"
+    r"|\bignor(?:e|a|ar|e as|a las) (?:as |las |todas |todas as )?instru[cç]"
+    r"|\bpretend (?:that |the guide|you)|^\W*system\s*:|#+\s*system\b|\bnew rules\s*[:\-–]|\bagent instructions\b"
+    r"|\bapi keys?\b|\benvironment variables\b",
+    re.I | re.M,
+)
+# The guide is a fixed text: it never knows today's news, prices, weather or who holds office now.
+_LIVE_FACTS = re.compile(
+    r"\b(?:tonight|tomorrow|yesterday|right now|this (?:week|month)|latest news|exchange rate|weather"
+    r"|who won|who is the current|current (?:minister|president|prime minister|government|speaker)"
+    r"|amanh[aã]|agora mesmo|mañana|ahora mismo)\b",
+    re.I,
+)
+
+_STOPWORD_TEXT = """
+    a an the and or but if of to in on at by for with from into about as is are was were be been being am do does did
+    what which who whom whose when where why how this that these those it its they them their there here we our you your
+    i me my he she his her can could should would will shall may might must not no yes so than then also just very more most
+    any some such each other between within without over under up down out only own same too s tell explain describe give
+    please guide inspired according say says said mean means
+    o os as um uma uns umas de do da dos das em no na nos nas por para com sem que qual quais quem como onde quando porque
+    e ou se é são ser foi eram está estão ao aos à às pelo pela pelos pelas seu sua seus suas isso isto este esta esse essa
+    el la los las un una unos unas del al en por para con sin que cual cuales quien quienes como donde cuando porque y u
+    es son ser fue era está están su sus eso esto este esta ese esa lo le les se
+"""
+
+
+def asks_for_live_facts(question: str) -> bool:
+    """Questions about the news of the day, prices, weather or current office-holders."""
+    return bool(_LIVE_FACTS.search(question))
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents, for matching across "Parliament"/"parliaments", "análise"/"analise"."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+
+
+_STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
+
+
+def strip_markup(text: str) -> str:
+    """Markdown and GitBook markup → plain text, line structure kept."""
+    text = _GITBOOK_TAG.sub("", text)
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _HTML_TAG.sub("", text)
+    return text
+
+
+def prose_blocks(markdown: str) -> list[str]:
+    """Paragraphs and list items of a passage as plain text; headings, bold labels and tables dropped."""
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            blocks.append(" ".join(current))
+            current.clear()
+
+    for raw in strip_markup(markdown).splitlines():
+        line = raw.rstrip()
+        if not line.strip() or _HEADING.match(line) or _TABLE_ROW.match(line) or _BOLD_LINE.match(line):
+            flush()
+            continue
+        line = _QUOTE_MARK.sub("", line)
+        if _LIST_MARK.match(line):
+            flush()
+            line = _LIST_MARK.sub("", line)
+        line = _HINT_LABEL.sub("", _EMPHASIS.sub("", line).strip())
+        if line:
+            current.append(line)
+    flush()
+    return [re.sub(r"\s+", " ", b).strip() for b in blocks if b.strip()]
+
+
+def split_sentences(block: str) -> list[str]:
+    """Sentences of one paragraph; common abbreviations ("e.g.", "etc.") do not end a sentence."""
+    pieces = _SENTENCE_END.split(block)
+    sentences: list[str] = []
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        if sentences and _ends_with_abbreviation(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+def _ends_with_abbreviation(sentence: str) -> bool:
+    last = sentence.rsplit(" ", 1)[-1].lower()
+    return last in _ABBREVIATIONS or bool(re.fullmatch(r"\(?[a-z]\.", last))
+
+
+def is_full_sentence(sentence: str) -> bool:
+    """A readable, complete statement: not a heading, a label, an index entry, a question or a fragment."""
+    words = sentence.split()
+    return (
+        MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS
+        and bool(_GOOD_START.match(sentence))
+        and bool(_GOOD_END.search(sentence))
+        and not sentence.rstrip("\"”’)] ").endswith(("?", ":"))
+        and not _is_label(sentence)
+        and not _is_index_entry(sentence)
+    )
+
+
+def _is_label(sentence: str) -> bool:
+    label = _LABEL_START.match(sentence)
+    return bool(label) and len(sentence[label.end():].split()) <= MAX_LABEL_VALUE_WORDS
+
+
+def _is_index_entry(sentence: str) -> bool:
+    return bool(_TERM_DASH_START.match(sentence)) and len(re.findall(r"\s[–—]\s", sentence)) == 1
+
+
+def looks_like_injection(text: str) -> bool:
+    """Wording aimed at an AI model ("ignore previous instructions", "you are now…", "system prompt")."""
+    return bool(_INJECTION.search(text))
+
+
+def stem(word: str) -> str:
+    # A crude prefix stem works across English, Portuguese and Spanish inflections alike.
+    return word[:6] if len(word) > 6 else word.rstrip("s") or word
+
+
+def keywords(text: str) -> list[str]:
+    """Content words (stemmed, accent-folded), in order of appearance, without repeats."""
+    seen: dict[str, None] = {}
+    for word in re.findall(r"[\w][\w'-]*", fold(text)):
+        word = word.strip("'-")
+        if len(word) < 2 or word in _STOPWORDS or word.isdigit():
+            continue
+        seen.setdefault(stem(word), None)
+    return list(seen)
+
+
+def keyword_overlap(query_keywords: list[str], text: str) -> float:
+    """Share of the query's content words that the text contains (0–1)."""
+    if not query_keywords:
+        return 0.0
+    present = set(keywords(text))
+    return sum(1 for k in query_keywords if k in present) / len(query_keywords)
+
+
+def content_words(text: str) -> list[str]:
+    """The unstemmed content words of a short text, in order (for carrying a topic into a follow-up)."""
+    words = [w.strip("'-") for w in re.findall(r"[\w][\w'-]*", text)]
+    return [w for w in words if len(w) > 1 and fold(w) not in _STOPWORDS and not w.isdigit()]
