@@ -1,0 +1,339 @@
+"""The chat's logic as plain functions: sources, citation panels, parsing requests, settings, uploads."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import handlers as h
+from assistant.compose import AUDIENCES, resolve_audience
+from assistant.models import (
+    Answer,
+    Briefing,
+    BriefingRequest,
+    BriefingSection,
+    Chunk,
+    Citation,
+    SearchHit,
+    TalkingPoint,
+    TalkingPoints,
+    ToolAdvice,
+    ToolRecommendation,
+)
+from assistant.settings import Settings
+
+GUIDE_URL = "https://inspired.epd.eu/guide/some-page"
+
+
+def guide_citation(n: int, **extra) -> Citation:
+    values = dict(
+        n=n, url=f"{GUIDE_URL}-{n}", title=f"Page {n}", heading_path=[f"Page {n}", "Why it matters"],
+        passage=f"Passage number {n} says something useful.\nA second line.",
+    )
+    return Citation(**{**values, **extra})
+
+
+NOTE = Citation(n=3, url="note://freedonia.md", title="Freedonia notes", passage="The ministry changed hands in May.", source_kind="note")
+
+
+# -- modes -----------------------------------------------------------------------------------
+
+
+def test_four_modes_each_with_three_or_four_starters_in_plain_words():
+    assert h.MODE_NAMES == ["Ask the guide", "Mission briefing", "Talking points", "Which tool?"]
+    for mode in h.MODES:
+        assert 3 <= len(mode.starters) <= 4
+        assert mode.icon.startswith("/public/icons/") and all(s.message and s.label for s in mode.starters)
+
+
+def test_unknown_or_missing_profile_falls_back_to_questions():
+    assert h.mode_for(None) == h.ASK
+    assert h.mode_for("Something old") == h.ASK
+    assert h.mode_for(h.BRIEFING) == h.BRIEFING
+
+
+# -- settings -> composer --------------------------------------------------------------------
+
+
+def test_chat_settings_become_composer_arguments():
+    prefs = h.preferences_from_values({"length": "long", "use_llm": False, "language": "pt"})
+    assert h.ask_arguments(prefs, "amina", llm_configured=True) == {
+        "owner": "amina", "length": "long", "language": "pt", "use_llm": False,
+    }
+
+
+def test_auto_language_and_junk_values_fall_back_to_defaults():
+    prefs = h.preferences_from_values({"length": "enormous", "language": "auto"})
+    assert prefs.length == h.DEFAULT_LENGTH and prefs.language is None and prefs.use_llm
+    assert h.preferences_from_values(None) == h.ChatPreferences()
+
+
+def test_llm_is_never_requested_when_none_is_configured():
+    prefs = h.preferences_from_values({"use_llm": True})
+    assert h.ask_arguments(prefs, None, llm_configured=False)["use_llm"] is False
+
+
+def test_every_select_value_is_understood():
+    for value in h.LENGTHS.values():
+        assert h.preferences_from_values({"length": value}).length == value
+    for value in h.LANGUAGES.values():
+        expected = None if value == "auto" else value
+        assert h.preferences_from_values({"language": value}).language == expected
+
+
+# -- sources and citation panels --------------------------------------------------------------
+
+
+def test_sources_list_numbers_titles_headings_and_links_and_labels_notes():
+    block = h.sources_block([guide_citation(2), NOTE, guide_citation(1)])
+    lines = block.splitlines()
+    assert lines[0] == "**Sources**"
+    assert lines[2] == f"- [1] **Page 1** › Why it matters · [{GUIDE_URL}-1]({GUIDE_URL}-1)"
+    assert lines[3].startswith("- [2] **Page 2**")
+    assert lines[4] == "- [3] **Freedonia notes** · *your notes*"
+    assert "note://" not in block  # a note has no page to link to
+
+
+def test_repeated_markers_are_listed_once():
+    block = h.sources_block([guide_citation(1), guide_citation(1, title="Duplicate")])
+    assert block.count("[1]") == 1 and "Duplicate" not in block
+
+
+def test_no_citations_no_sources_heading():
+    assert h.sources_block([]) == ""
+
+
+def test_citation_panels_are_named_after_their_markers_and_quote_the_passage():
+    guide, note = h.citation_panels([guide_citation(1), NOTE])
+    assert guide.name == "[1]" and note.name == "[3]"
+    assert guide.content.startswith("[1] **Page 1** › Why it matters\n\n")
+    assert "> Passage number 1 says something useful. A second line." in guide.content
+    assert f"[Open this page in the live guide]({GUIDE_URL}-1)" in guide.content
+    assert "your notes" in note.content and "live guide" not in note.content
+
+
+def test_passages_are_quoted_paragraph_by_paragraph():
+    assert h.blockquote("One line\nwraps here.\n\n  Second   paragraph.") == "> One line wraps here.\n>\n> Second paragraph."
+
+
+def test_answer_ends_with_its_sources_and_shows_a_notice_once():
+    answer = Answer(question="q", markdown="Start small [1].", citations=[guide_citation(1)], mode="llm", notice="Model slow; trimmed.")
+    text = h.answer_markdown(answer)
+    assert text.startswith("Start small [1].")
+    assert text.index("**Sources**") < text.index("Model slow; trimmed.")
+    already_said = answer.model_copy(update={"markdown": "*Model slow; trimmed.*\n\nStart small [1]."})
+    assert h.answer_markdown(already_said).count("Model slow; trimmed.") == 1
+
+
+def test_retrieval_summary_lists_pages_sections_and_scores():
+    chunk = Chunk(id="a", url=GUIDE_URL, title="Roadmaps", heading_path=["Roadmaps", "Structure"], text="t")
+    note = Chunk(id="b", url="note://x", title="Freedonia", text="t", source_kind="note", owner="amina")
+    table = h.retrieval_summary([SearchHit(chunk=chunk, score=0.0312), SearchHit(chunk=note, score=0.02)], "amina")
+    assert "| 1 | Roadmaps | Structure | 0.031 |" in table
+    assert "| 2 | Freedonia (your notes) | — | 0.020 |" in table
+    assert "Nothing" in h.retrieval_summary([], "amina")
+
+
+def test_retrieval_summary_never_shows_someone_elses_notes():
+    note = Chunk(id="b", url="note://x", title="Private plans", text="t", source_kind="note", owner="amina")
+    assert "Private plans" not in h.retrieval_summary([SearchHit(chunk=note, score=0.5)], "bruno")
+
+
+# -- briefings --------------------------------------------------------------------------------
+
+
+def test_free_text_request_yields_country_meetings_and_travellers():
+    request = h.parse_briefing_request(h.MODES[1].starters[0].message)
+    assert request.country == "Mozambique"
+    assert request.travellers == "a sector specialist"
+    assert request.meetings == ["the education ministry", "the teachers' union", "two donors"]
+    assert request.purpose and "teacher pay" in request.purpose
+
+
+def test_labelled_request_is_read_field_by_field():
+    request = h.parse_briefing_request("Country: Georgia. Purpose: agree next steps on a roadmap; Meetings: ministry, unions")
+    assert request.country == "Georgia"
+    assert request.purpose == "agree next steps on a roadmap"
+    assert request.meetings == ["ministry", "unions"]
+    assert [q.field for q in h.missing_questions(request)] == ["travellers"]
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("I'm going to Peru to launch an analysis of water policy", "Peru"),
+        ("A mission to the Democratic Republic of the Congo next week", "Democratic Republic of the Congo"),
+        ("notes on Côte d'Ivoire", "Côte d'Ivoire"),
+        ("Notes on Freedonia", "Freedonia"),
+        ("What should I prepare for the mission?", None),
+    ],
+)
+def test_country_is_found_after_a_cue(text, country):
+    assert h.country_from_text(text) == country
+
+
+def test_a_bare_country_asks_for_everything_else():
+    request = h.parse_briefing_request("Kenya")
+    assert [q.field for q in h.missing_questions(request)] == ["country", "purpose", "travellers", "meetings"]
+
+
+async def test_only_missing_fields_are_asked_and_skip_leaves_them_out():
+    asked = []
+    replies = iter(["skip", "Planning office, ombudsman and the press"])
+
+    async def ask(prompt):
+        asked.append(prompt)
+        return next(replies)
+
+    request = await h.complete_briefing_request(h.parse_briefing_request("I'm going to Peru to review a water reform."), ask)
+    assert len(asked) == 2 and "Who is travelling" in asked[0] and "Whom will you meet" in asked[1]
+    assert request.travellers is None
+    assert request.meetings == ["Planning office", "ombudsman", "the press"]
+    assert request.country == "Peru"
+
+
+async def test_no_answer_to_a_required_question_stops_the_flow():
+    async def ask(prompt):
+        return None
+
+    with pytest.raises(h.FlowCancelled, match="(?i)send your request again"):
+        await h.complete_briefing_request(BriefingRequest(request="x"), ask)
+
+
+def make_briefing(**extra) -> Briefing:
+    values = dict(
+        title="Briefing: Freedonia",
+        request=BriefingRequest(request="r", country="Freedonia", purpose="Open talks", meetings=["Ministry", "Unions"]),
+        sections=[
+            BriefingSection(heading="Context", markdown="Trust is low [1].", citations=[guide_citation(1)]),
+            BriefingSection(heading="Your notes", markdown="New minister [3].", citations=[NOTE, guide_citation(1)]),
+        ],
+        gaps=["Security advice"],
+        mode="extractive",
+    )
+    return Briefing(**{**values, **extra})
+
+
+def test_briefing_citations_are_collected_across_sections_once_each():
+    assert [c.n for c in h.briefing_citations(make_briefing())] == [1, 3]
+
+
+def test_download_names_are_safe_slugs():
+    assert h.download_stem("briefing", "Côte d'Ivoire / North") == "briefing-c-te-d-ivoire-north"
+    assert h.download_stem("briefing", None) == "briefing"
+
+
+# -- talking points and tools -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "audience"),
+    [
+        (h.MODES[2].starters[0].message, "partner-government"),
+        (h.MODES[2].starters[1].message, "donors"),
+        (h.MODES[2].starters[2].message, "civil-society-organisations"),
+        ("Points for members of parliament on the budget", "parliaments"),
+        ("Something for donors and journalists", None),  # two audiences: ask
+        ("Help me prepare", None),
+    ],
+)
+def test_audience_is_read_from_the_message_when_exactly_one_is_named(text, audience):
+    assert h.audience_in_text(text, resolve_audience) == audience
+    assert audience is None or audience in AUDIENCES
+
+
+def test_points_citations_are_collected_once_each():
+    points = TalkingPoints(
+        audience="Donors",
+        points=[
+            TalkingPoint(point="Back the roadmap [2]", rationale="Owned locally.", citations=[guide_citation(2)]),
+            TalkingPoint(point="Report together [1]", rationale="Less burden.", citations=[guide_citation(1), guide_citation(2)]),
+        ],
+    )
+    assert [c.n for c in h.points_citations(points)] == [1, 2]
+
+
+def test_tools_advice_carries_markers_sources_and_its_mode():
+    advice = ToolAdvice(
+        situation="s",
+        tools=[ToolRecommendation(number=3, name="Stakeholder mapping", tool_type="Capacity", why="Shows who matters [1].", citations=[guide_citation(1)])],
+    )
+    text = h.tools_markdown(advice)
+    assert "**Tool 3: Stakeholder mapping** (Capacity)" in text and text.count("[1]") == 2  # marker kept once + sources
+    assert "no language model" in text
+    unmarked = advice.model_copy(update={"tools": [advice.tools[0].model_copy(update={"why": "Shows who matters."})], "mode": "llm"})
+    text = h.tools_markdown(unmarked)
+    assert "Shows who matters. [1]" in text and "no language model" not in text
+
+
+# -- uploads ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "message"),
+    [
+        ("virus.exe", 100, "can't be used as a note"),
+        ("notes", 100, "can't be used as a note"),
+        ("empty.md", 0, "is empty"),
+        ("huge.pdf", 11 * 1024 * 1024, "11.0 MB; the limit is 10 MB"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_clear_reason(name, size, message):
+    with pytest.raises(h.UploadProblem, match=message):
+        h.check_note_upload(name, size, 10)
+
+
+@pytest.mark.parametrize("name", ["a.md", "b.TXT", "c.pdf", "d.docx"])
+def test_good_uploads_pass(name):
+    h.check_note_upload(name, 2048, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "guess"),
+    [("freedonia-notes-2024.md", "Freedonia"), ("South_Sudan_mission.docx", "South Sudan"), ("notes.md", None), ("2024.txt", None)],
+)
+def test_country_guess_from_file_names(name, guess):
+    assert h.country_from_filename(name) == guess
+
+
+def test_country_reply_ok_uses_the_guess_and_skip_means_none():
+    assert h.country_from_reply("ok", "freedonia-notes.md") == "Freedonia"
+    assert h.country_from_reply("skip", "freedonia-notes.md") is None
+    assert h.country_from_reply(" Lakeland ", "freedonia-notes.md") == "Lakeland"
+    assert "Freedonia" in h.country_question("freedonia-notes.md")
+
+
+# -- threads and limits -----------------------------------------------------------------------
+
+
+def test_history_of_a_resumed_thread_comes_from_answer_metadata_in_order():
+    thread = {
+        "steps": [
+            {"createdAt": "2025-01-01T10:02:00Z", "metadata": {"question": "second?", "answer": "B"}},
+            {"createdAt": "2025-01-01T10:00:00Z", "metadata": {"question": "first?", "answer": "A"}},
+            {"createdAt": "2025-01-01T10:01:00Z", "metadata": {}},
+            {"createdAt": "2025-01-01T10:03:00Z", "metadata": None},
+        ]
+    }
+    assert h.history_from_thread(thread) == [("first?", "A"), ("second?", "B")]
+
+
+def test_history_keeps_only_recent_turns():
+    history = []
+    for n in range(h.HISTORY_TURNS + 2):
+        history = h.remember(history, f"q{n}", f"a{n}")
+    assert len(history) == h.HISTORY_TURNS and history[-1] == (f"q{h.HISTORY_TURNS + 1}", f"a{h.HISTORY_TURNS + 1}")
+
+
+def test_rate_limit_is_per_user_and_recovers_after_a_minute():
+    now = [0.0]
+    limiter = h.RateLimiter(2, clock=lambda: now[0])
+    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
+    assert limiter.allow("b")
+    now[0] = 60.0
+    assert limiter.allow("a")
+
+
+def test_overlong_requests_are_refused_with_the_limit():
+    settings = Settings(_env_file=None, max_question_chars=100)
+    assert "under 100" in h.request_problem("x" * 101, settings)
+    assert h.request_problem("x" * 100, settings) is None
