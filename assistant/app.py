@@ -181,13 +181,16 @@ async def answer_question(services: h.Services, question: str, owner: str | None
     arguments = h.ask_arguments(current_preferences(), owner, services.llm_configured)
     stream = services.composer.astream_ask(question, history, **arguments)
     reply = cl.Message(content="")
-    async with cl.Step(name="Searching the guide", type="retrieval", show_input=False) as step:
-        item = await anext(stream)  # the composer retrieves before it yields anything
-        step.output = h.retrieval_summary(services.composer.last_hits, owner)
+    step = cl.Step(name="Searching the guide", type="retrieval", show_input=False)
+    await step.send()
+    item = await anext(stream)  # the composer retrieves before it yields anything
     while not isinstance(item, Answer):
         await reply.stream_token(item)
         item = await anext(stream)
     answer = item
+    # The answer carries its own retrieval: nothing shared between sessions.
+    step.output = h.retrieval_summary(answer.retrieved, owner)
+    await step.update()
     reply.content = h.answer_markdown(answer)
     reply.elements = citation_elements(answer.citations)
     reply.metadata = {"question": question, "answer": answer.markdown}
@@ -204,7 +207,7 @@ async def drafted(composer, method: str, *args, **kwargs):
     """Run a (blocking) composer call off the event loop, showing what it retrieved."""
     async with cl.Step(name="Searching the guide", type="retrieval", show_input=False) as step:
         result = await asyncio.to_thread(getattr(composer, method), *args, **kwargs)
-        step.output = h.retrieval_summary(composer.last_hits, current_owner())
+        step.output = h.retrieval_summary(result.retrieved, current_owner())
     return result
 
 

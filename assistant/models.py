@@ -87,6 +87,7 @@ class Answer(BaseModel):
     notice: str | None = None
     dropped_citations: int = 0
     nearest: list[Citation] = Field(default_factory=list)
+    retrieved: list[SearchHit] = Field(default_factory=list, exclude=True)
 
 
 class BriefingRequest(BaseModel):
@@ -112,6 +113,7 @@ class Briefing(BaseModel):
     gaps: list[str] = Field(default_factory=list)
     mode: Mode = "extractive"
     notice: str | None = None
+    retrieved: list[SearchHit] = Field(default_factory=list, exclude=True)
 
 
 class TalkingPoint(BaseModel):
@@ -126,6 +128,7 @@ class TalkingPoints(BaseModel):
     points: list[TalkingPoint]
     mode: Mode = "extractive"
     notice: str | None = None
+    retrieved: list[SearchHit] = Field(default_factory=list, exclude=True)
 
 
 class ToolRecommendation(BaseModel):
@@ -141,3 +144,4 @@ class ToolAdvice(BaseModel):
     tools: list[ToolRecommendation]
     mode: Mode = "extractive"
     notice: str | None = None
+    retrieved: list[SearchHit] = Field(default_factory=list, exclude=True)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LIVE_SITE = "https://inspired.epd.eu"
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     llm: str = Field("", description="provider:model (openai:gpt-4o-mini, anthropic:claude-…, ollama:llama3, hf:/path); empty = extractive")
     llm_base_url: str = ""
-    llm_api_key: str = ""
+    llm_api_key: SecretStr = Field(SecretStr(""), description="Never logged or shown (SecretStr)")
     llm_timeout_s: float = Field(60.0, gt=0)
     llm_max_retries: int = Field(2, ge=0, le=10)
 

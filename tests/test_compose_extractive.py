@@ -48,7 +48,7 @@ def test_extract_is_labelled_cited_and_from_the_retrieved_pages(composer):
     assert answer.citations[0].title == "11. High-level missions"
     assert {c.url for c in answer.citations} <= GUIDE_URLS
     assert "cuts both ways" in answer.markdown
-    assert composer.last_hits and composer.last_hits[0].chunk.title == "11. High-level missions"
+    assert answer.retrieved and answer.retrieved[0].chunk.title == "11. High-level missions"
 
 
 @pytest.mark.parametrize("length, most", [("short", 2), ("normal", 4), ("long", 7)])
@@ -164,3 +164,22 @@ def test_near_duplicate_sentences_are_quoted_once(tmp_path):
 def test_the_injected_fixture_sentence_is_present_in_the_corpus():
     # Guards the injection tests above: they only mean something if the planted sentence is retrievable.
     assert any(INJECTED_SENTENCE in c.text for c in GUIDE_CHUNKS)
+
+
+async def test_concurrent_questions_keep_their_own_retrieval(composer):
+    """One Composer serves every chat session: each answer must carry only its own passages."""
+    import asyncio
+
+    async def final(question):
+        async for item in composer.astream_ask(question):
+            last = item
+        return last
+
+    first, second = await asyncio.gather(
+        final("Can a former head of state help a stalled dialogue?"), final("How are stakeholders mapped before the dialogue?")
+    )
+    assert first.retrieved and second.retrieved
+    assert [h.chunk.id for h in first.retrieved] != [h.chunk.id for h in second.retrieved]
+    for answer in (first, second):
+        retrieved = {h.chunk.url for h in answer.retrieved}
+        assert {c.url for c in answer.citations} <= retrieved

@@ -41,7 +41,7 @@ def test_valid_citations_kept_and_invented_ones_dropped_and_counted(tmp_path):
     assert "[9]" not in answer.markdown and "poverty." in answer.markdown
     assert answer.dropped_citations == 1
     assert_citations_valid(answer)
-    assert answer.citations[0].url == composer.last_hits[0].chunk.url
+    assert answer.citations[0].url == answer.retrieved[0].chunk.url
 
 
 def test_reply_without_any_valid_citation_becomes_an_extract(tmp_path):

@@ -63,12 +63,10 @@ class Composer:
         self.retriever = retriever
         self.chat_model = chat_model if chat_model is not None else build_chat_model(settings)
         self.abstain_threshold = DEFAULT_ABSTAIN_THRESHOLD
-        self._drafting = Drafting(settings, retriever, self.chat_model)
 
-    @property
-    def last_hits(self) -> list[SearchHit]:
-        """What the last call retrieved (all sections, for a briefing)."""
-        return list(self._drafting.hits_seen)
+    def _drafting(self) -> Drafting:
+        """Fresh per call, so concurrent users never share what was retrieved."""
+        return Drafting(self.settings, self.retriever, self.chat_model)
 
     # -- questions --------------------------------------------------------------------------
     def standalone_query(self, question: str, history: History) -> str:
@@ -136,9 +134,8 @@ class Composer:
         if length not in SENTENCES_FOR_LENGTH:
             raise ComposeError(f"length must be one of {', '.join(SENTENCES_FOR_LENGTH)}, not {length!r}.")
         use_llm = use_llm and self.chat_model is not None
-        self._drafting.reset()
         query = self._standalone(question, history, use_llm=use_llm)
-        hits = self._drafting.search(query, owner=owner)
+        hits = self._drafting().search(query, owner=owner)
         # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
         # far from every passage get no answer.
         abstain = (
@@ -161,7 +158,7 @@ class Composer:
         nearest = [] if looks_like_injection(plan.question) else nearest_pages(plan.hits)
         return Answer(
             question=plan.question, markdown=abstention_markdown(nearest), abstained=True,
-            mode="llm" if plan.use_llm else "extractive", nearest=nearest,
+            mode="llm" if plan.use_llm else "extractive", nearest=nearest, retrieved=plan.hits,
         )
 
     def _extractive(self, plan: _Plan, notice: str | None = None) -> Answer:
@@ -170,13 +167,14 @@ class Composer:
     def _extract(self, plan: _Plan, notice: str | None = None) -> tuple[list[str], Answer]:
         """The extract as streamable pieces (label, then one cited sentence each) and as the Answer they make."""
         registry = CitationRegistry()
-        pieces = self._drafting.extract(plan.query, plan.hits, SENTENCES_FOR_LENGTH[plan.length], registry, language=plan.language)
+        pieces = self._drafting().extract(plan.query, plan.hits, SENTENCES_FOR_LENGTH[plan.length], registry, language=plan.language)
         if not pieces:
             answer = self._abstain(plan)
             return [answer.markdown], answer
         pieces.insert(0, f"*{notice}*\n\n" if notice else f"{label_for(plan.hits)}\n\n")
         answer = Answer(
             question=plan.question, markdown="".join(pieces), citations=registry.citations, mode="extractive", notice=notice,
+            retrieved=plan.hits,
         )
         return pieces, answer
 
@@ -197,17 +195,19 @@ class Composer:
         if not cited:
             answer = self._extractive(plan, notice=UNUSABLE_NOTICE)
             return answer.model_copy(update={"dropped_citations": dropped})
-        return Answer(question=plan.question, markdown=markdown, citations=cited, mode="llm", dropped_citations=dropped)
+        return Answer(
+            question=plan.question, markdown=markdown, citations=cited, mode="llm", dropped_citations=dropped, retrieved=plan.hits,
+        )
 
     # -- drafts -----------------------------------------------------------------------------
     def brief(self, request: BriefingRequest, *, owner: str | None = None) -> Briefing:
-        self._drafting.reset()
-        return write_briefing(self._drafting, request, owner=owner)
+        drafting = self._drafting()
+        return write_briefing(drafting, request, owner=owner).model_copy(update={"retrieved": drafting.hits_seen})
 
     def points(self, audience: str, topic: str | None = None, *, owner: str | None = None) -> TalkingPoints:
-        self._drafting.reset()
-        return write_points(self._drafting, audience, topic, owner=owner)
+        drafting = self._drafting()
+        return write_points(drafting, audience, topic, owner=owner).model_copy(update={"retrieved": drafting.hits_seen})
 
     def tools(self, situation: str) -> ToolAdvice:
-        self._drafting.reset()
-        return recommend_tools(self._drafting, situation)
+        drafting = self._drafting()
+        return recommend_tools(drafting, situation).model_copy(update={"retrieved": drafting.hits_seen})

@@ -30,10 +30,7 @@ class Drafting:
         self.settings = settings
         self.retriever = retriever
         self.chat_model = chat_model
-        self.hits_seen: list[SearchHit] = []
-
-    def reset(self) -> None:
-        self.hits_seen = []
+        self.hits_seen: list[SearchHit] = []  # one Drafting per call: what that call retrieved
 
     def search(
         self, query: str, k: int | None = None, *, filters: SearchFilters | None = None, owner: str | None = None

@@ -79,7 +79,7 @@ def _init(model: str, provider: str, **kwargs) -> BaseChatModel:
 
 def _openai_compatible(model: str, base_url: str | None, settings: Settings) -> BaseChatModel:
     # Local OpenAI-compatible servers ignore the key but the client insists on having one.
-    api_key = settings.llm_api_key or ("not-needed" if base_url else None)
+    api_key = settings.llm_api_key.get_secret_value() or ("not-needed" if base_url else None)
     return _init(
         model, "openai", base_url=base_url, api_key=api_key,
         timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
@@ -88,7 +88,7 @@ def _openai_compatible(model: str, base_url: str | None, settings: Settings) -> 
 
 def _anthropic(model: str, settings: Settings) -> BaseChatModel:
     return _init(
-        model, "anthropic", base_url=settings.llm_base_url or None, api_key=settings.llm_api_key or None,
+        model, "anthropic", base_url=settings.llm_base_url or None, api_key=settings.llm_api_key.get_secret_value() or None,
         timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
     )
 
