@@ -117,8 +117,9 @@ def search(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    for n, row in enumerate(rows, 1):
-        console.print(f"[bold]{n}. {row['title']}[/] — {row['heading']}  [dim]{row['score']}[/]\n   [link={row['url']}]{row['url']}[/link]")
+    for n, (hit, row) in enumerate(zip(hits, rows), 1):
+        where = f" — {row['heading']}" if hit.chunk.heading_path else ""
+        console.print(f"[bold]{n}. {row['title']}[/]{where}  [dim]{row['score']}[/]\n   [link={row['url']}]{row['url']}[/link]")
 
 
 def open_retriever(settings: Settings):
