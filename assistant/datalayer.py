@@ -98,6 +98,7 @@ SCHEMA = [
 ]
 
 STEP_BOOLEANS = ("streaming", "waitForAnswer", "isError")
+SQLITE_BUSY_TIMEOUT_S = 30
 STEP_JSON = ("metadata", "generation", "tags")
 
 
@@ -116,6 +117,9 @@ def database_url(settings: Settings, environ: dict[str, str] | None = None) -> s
 async def ensure_schema(engine: AsyncEngine) -> None:
     """Create the tables the data layer writes to (idempotent)."""
     async with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            # Readers no longer block the writer; the setting stays with the database file.
+            await connection.execute(text("PRAGMA journal_mode=WAL"))
         for statement in SCHEMA:
             await connection.execute(text(statement))
 
@@ -238,7 +242,9 @@ def elements_dir(settings: Settings) -> Path:
 
 
 def build_data_layer(settings: Settings, environ: dict[str, str] | None = None) -> InspiredDataLayer:
+    url = database_url(settings, environ)
+    # Many sessions write at once: SQLite waits for the lock instead of failing the write.
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S} if url.startswith("sqlite") else None
     return InspiredDataLayer(
-        conninfo=database_url(settings, environ),
-        storage_provider=LocalStorageClient(elements_dir(settings)),
+        conninfo=url, connect_args=connect_args, storage_provider=LocalStorageClient(elements_dir(settings)),
     )

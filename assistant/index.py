@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -44,9 +45,18 @@ class IngestReport(BaseModel):
         return bool(self.added or self.updated or self.removed)
 
 
-@lru_cache(maxsize=4)
+_MODEL_LOCK = threading.Lock()
+
+
 def load_embeddings(model: str, device: str = "cpu"):
-    """sentence-transformers through LangChain; a local folder never touches the hub."""
+    """sentence-transformers through LangChain, loaded once per process even when callers race."""
+    with _MODEL_LOCK:
+        return _load_embeddings(model, device)
+
+
+@lru_cache(maxsize=4)
+def _load_embeddings(model: str, device: str):
+    """A local folder never touches the hub."""
     from langchain_huggingface import HuggingFaceEmbeddings
     from transformers.utils import logging as transformers_logging
 

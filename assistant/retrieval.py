@@ -113,6 +113,14 @@ class HybridRetriever:
         self.lexical = Lexical([c.embed_text for c in self.chunks])
         self.title_words = [content_words(c.title) for c in self.chunks]
         self.acronyms = [{a.lower() for a in ACRONYM.findall(c.title)} for c in self.chunks]
+        # Inverted indexes keep "named page" matching cheap on a large guide.
+        self.by_title_word: dict[str, list[int]] = {}
+        self.by_tool: dict[int, list[int]] = {}
+        for i, (chunk, words) in enumerate(zip(self.chunks, self.title_words)):
+            for word in words:
+                self.by_title_word.setdefault(word, []).append(i)
+            if chunk.tool_number is not None:
+                self.by_tool.setdefault(chunk.tool_number, []).append(i)
         self.reranker = load_reranker(settings.reranker_model)
 
     @classmethod
@@ -186,19 +194,22 @@ class HybridRetriever:
         return [self.chunks[i].id for i in self.lexical.ranked(query, mask, CANDIDATES)]
 
     def _named(self, query: str, filters: SearchFilters) -> list[str]:
-        """Pages the query names outright: "tool 11", or every word of a page title ("Roadmap for Reform")."""
+        """Pages the query names outright: "tool 11", an acronym ("PPA"), or every word of a title ("Roadmap for Reform")."""
         numbers = {int(n) for n in TOOL_MENTION.findall(query)}
         words = content_words(query)
+        candidates = {i for n in numbers for i in self.by_tool.get(n, ())}
+        candidates.update(i for w in words for i in self.by_title_word.get(w, ()))
         named = []
-        for chunk, title_words, acronyms in zip(self.chunks, self.title_words, self.acronyms):
+        for i in candidates:
+            chunk, acronyms = self.chunks[i], self.acronyms[i]
             if not filters.admits(chunk):
                 continue
             by_number = chunk.tool_number is not None and chunk.tool_number in numbers
-            title_core = {w for w in title_words if not w.isdigit()} - acronyms
+            title_core = {w for w in self.title_words[i] if not w.isdigit()} - acronyms
             by_title = len(title_core) >= 1 and title_core <= words and (len(title_core) >= 2 or len(words) <= 3)
             if by_number or by_title or acronyms & words:
                 named.append((len(title_core) + 10 * by_number, chunk.ordinal, chunk.id))
-        named.sort(key=lambda item: (-item[0], item[1]))
+        named.sort(key=lambda item: (-item[0], item[1], item[2]))
         return [cid for _, _, cid in named][:CANDIDATES]
 
     def _notes(
