@@ -24,6 +24,7 @@ ACTIVE_KEY = "active_guide_collection"
 GUIDE_PREFIX = "guide_"
 NOTES_COLLECTION = "inspired_notes"
 BATCH = 256
+READ_PAGE = 5000
 
 
 class IndexUnavailable(Exception):
@@ -129,6 +130,13 @@ def chunk_from_record(chunk_id: str, meta: dict) -> Chunk:
     )
 
 
+def read_all(collection, page_size: int = READ_PAGE) -> Iterable[tuple[str, dict]]:
+    """(id, metadata) of every record, read in pages: one huge `get` overflows SQLite's variable limit."""
+    for offset in range(0, collection.count(), page_size):
+        got = collection.get(include=["metadatas"], limit=page_size, offset=offset)
+        yield from zip(got["ids"], got["metadatas"])
+
+
 class GuideIndex:
     """The guide lives in a versioned collection; a pointer names the active one.
 
@@ -165,8 +173,7 @@ class GuideIndex:
         collection = self.active_collection()
         if collection is None:
             return {}
-        metas = collection.get(include=["metadatas"])["metadatas"]
-        return {m["url"]: m.get("page_hash", "") for m in metas}
+        return {m["url"]: m.get("page_hash", "") for _, m in read_all(collection)}
 
     def count(self) -> int:
         collection = self.active_collection()
@@ -176,8 +183,7 @@ class GuideIndex:
         collection = self.active_collection()
         if collection is None:
             return []
-        got = collection.get(include=["metadatas"])
-        return [chunk_from_record(i, m) for i, m in zip(got["ids"], got["metadatas"])]
+        return [chunk_from_record(i, m) for i, m in read_all(collection)]
 
     # -- ingest -----------------------------------------------------------------------------
     def ingest(

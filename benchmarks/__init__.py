@@ -1,0 +1,1 @@
+"""Benchmarks of the assistant on this machine: `make bench` (or ./benchmarks/run.py) runs them."""
