@@ -162,6 +162,106 @@ def eval_retrieval(
         json_out.write_text(json.dumps(metrics, indent=2))
 
 
+@eval_app.command("answers")
+def eval_answers(
+    dataset: Path = typer.Option(Path("evals/public.jsonl"), "--dataset", "-d", help="JSONL in the shared eval format."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics here."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N qa lines (such a run stays out of the history)."),
+    calibrate: bool = typer.Option(False, "--calibrate", help="Sweep the abstention threshold instead and print the best one."),
+    cold: bool = typer.Option(False, "--cold", help="Embed every sentence afresh for each question: true latency, slower run."),
+    report_dir: Path = typer.Option(Path("evals/reports"), "--report-dir", help="Where the Markdown/HTML report and charts go."),
+    history: Path = typer.Option(Path("evals/history.jsonl"), "--history", help="Run history the trend chart is drawn from."),
+) -> None:
+    """Cited answers on the qa lines: sources, grounding, abstention, injection resistance, latency (+ LLM judge)."""
+    from .compose import LLMConfigError
+    from .evaluation import DatasetError, load_dataset
+    from .evaluation.answers import eval_composer, evaluate_answers, print_answers, print_sweep, sweep_abstention
+    from .evaluation.judge import SKIPPED, Judge
+    from .evaluation.report import write_report
+
+    settings = load_settings()
+    try:
+        items = [item for item in load_dataset(dataset) if item.kind == "qa"][:limit]
+        if not items:
+            fail(f"{dataset} holds no qa lines.")
+        composer = eval_composer(settings, open_retriever(settings), cache=not cold)
+        judge = Judge(composer.chat_model) if composer.chat_model is not None and not calibrate else None
+        with user_errors(), Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("Asking", total=len(items))
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done)
+
+            if calibrate:
+                sweep = sweep_abstention(composer, items, progress=progress)
+            else:
+                note = f"{settings.llm} (the composer's own model)" if judge else SKIPPED
+                result = evaluate_answers(composer, items, judge=judge, judge_note=note, progress=progress)
+    except (DatasetError, LLMConfigError) as exc:
+        fail(str(exc))
+    if calibrate:
+        print_sweep(console, sweep)
+        payload = sweep
+    else:
+        print_answers(console, result)
+        written = write_report("answers", result, dataset, report_dir, history=None if limit else history)
+        console.print(f"Report: {written[-2]} (and .html); charts in {report_dir}")
+        payload = result
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+@eval_app.command("drafts")
+def eval_drafts(
+    dataset: Path = typer.Option(Path("evals/public.jsonl"), "--dataset", "-d", help="JSONL in the shared eval format."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics here."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N drafting lines (such a run stays out of the history)."),
+    labels: Path = typer.Option(Path("evals/must_cover_labels.jsonl"), "--labels", help="Hand-labelled (phrase, section) pairs."),
+    calibrate: bool = typer.Option(False, "--calibrate", help="Find the must-cover threshold that best fits the labels instead."),
+    report_dir: Path = typer.Option(Path("evals/reports"), "--report-dir", help="Where the Markdown/HTML report and charts go."),
+    history: Path = typer.Option(Path("evals/history.jsonl"), "--history", help="Run history the trend chart is drawn from."),
+) -> None:
+    """Briefings and talking points: must-cover topics, cited sections, expected pages, unknown facts listed as gaps."""
+    from .compose import LLMConfigError
+    from .evaluation import DatasetError, load_dataset
+    from .evaluation.answers import eval_composer
+    from .evaluation.drafts import calibrate_coverage, evaluate_drafts, load_labels, print_drafts
+    from .evaluation.report import write_report
+
+    settings = load_settings()
+    try:
+        tasks = [item for item in load_dataset(dataset) if item.kind in ("briefing", "talking_points")][:limit]
+        if not tasks:
+            fail(f"{dataset} holds no briefing or talking_points lines.")
+        coverage_labels = load_labels(labels) if labels.exists() or calibrate else []
+        composer = eval_composer(settings, open_retriever(settings))
+        with user_errors(), Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("Drafting", total=len(tasks))
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done)
+
+            if calibrate:
+                payload = calibrate_coverage(composer, tasks, coverage_labels, progress=progress)
+            else:
+                payload = evaluate_drafts(composer, tasks, coverage_labels, progress=progress)
+    except (DatasetError, LLMConfigError) as exc:
+        fail(str(exc))
+    if calibrate:
+        console.print(
+            f"Best must-cover threshold: {payload['best']} ({payload['accuracy']:.3f} accuracy on {payload['pairs']} labelled pairs); "
+            f"in use: {payload['current']} ({payload['current_accuracy']:.3f})."
+        )
+    else:
+        print_drafts(console, payload)
+        written = write_report("drafts", payload, dataset, report_dir, history=None if limit else history)
+        console.print(f"Report: {written[-2]} (and .html); charts in {report_dir}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
 def register_plugins() -> None:
     """Commands that live beside their stage (compose, chat app) join the same `inspired` app."""
     from . import cli_app, cli_compose

@@ -8,4 +8,7 @@ export HF_HUB_OFFLINE=1
 mkdir -p evals/reports
 .venv/bin/inspired ingest
 .venv/bin/inspired eval retrieval --dataset evals/public.jsonl --compare --json evals/reports/retrieval.json
+# Answers and drafts in extractive mode, the mode evals/thresholds.json was measured in.
+INSPIRED_LLM= .venv/bin/inspired eval answers --dataset evals/public.jsonl --json evals/reports/answers.json
+INSPIRED_LLM= .venv/bin/inspired eval drafts --dataset evals/public.jsonl --json evals/reports/drafts.json
 .venv/bin/python evals/gate.py evals/thresholds.json evals/reports

@@ -1,0 +1,165 @@
+"""Draft metrics on hand-made briefings and talking points, the coverage labels, and `inspired eval drafts`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fakes import FakeRetriever, offline_settings
+from typer.testing import CliRunner
+
+from assistant import cli
+from assistant.compose import Composer
+from assistant.evaluation import DatasetError, EvalItem
+from assistant.evaluation.drafts import (
+    LABELS_PATH,
+    MUST_COVER_THRESHOLD,
+    CoverageLabel,
+    DraftResult,
+    PhraseMatch,
+    best_threshold,
+    cited_urls,
+    coverage,
+    draft_units,
+    label_accuracy,
+    listed_as_gaps,
+    load_labels,
+    summarise,
+    write_draft,
+)
+from assistant.models import Briefing, BriefingRequest, BriefingSection, Citation, TalkingPoint, TalkingPoints
+
+EMBED = FakeRetriever().embed
+HOST = Citation(n=1, url="https://guide.test/host", title="Host", passage="p")
+DONOR = Citation(n=2, url="https://guide.test/donor", title="Donor", passage="p")
+
+
+def briefing(*sections: BriefingSection, gaps: list[str] | None = None) -> Briefing:
+    return Briefing(title="t", request=BriefingRequest(request="r"), sections=list(sections), gaps=gaps or [])
+
+
+RISKY = BriefingSection(
+    heading="Risks", citations=[HOST],
+    markdown="Prominent visitors can harden positions when the visit is badly prepared [1]. Timing matters too [1].",
+)
+UNCITED = BriefingSection(heading="Local context", markdown="Nothing in the guide covers this country.")
+
+
+def result(kind: str = "briefing", **fields) -> DraftResult:
+    values = {"id": "d1", "kind": kind, "persona": "staff", "request": "r", "latency_ms": 1.0, "units": [], "matches": [],
+              "expected_urls": [], "cited_urls": [], "gaps": [] if kind == "briefing" else None, "unknown_facts": [],
+              "facts_listed": []}
+    return DraftResult(**{**values, **fields})
+
+
+def test_a_phrase_is_covered_by_a_section_that_addresses_it_and_not_by_an_unrelated_one():
+    units = draft_units(briefing(RISKY, UNCITED))
+    assert [u.heading for u in units] == ["Risks", "Local context"] and "[1]" not in units[0].text
+    covered, missed = coverage(EMBED, ["badly prepared visitors", "fishing quotas in winter"], units)
+    assert covered.covered and covered.heading == "Risks" and covered.similarity >= MUST_COVER_THRESHOLD
+    assert not missed.covered
+
+
+def test_a_sentence_that_matches_counts_even_inside_a_long_section():
+    long_section = BriefingSection(
+        heading="Background", citations=[HOST],
+        markdown=" ".join(f"Filler sentence number {n} talks about unrelated agricultural matters." for n in range(12))
+        + " Donor incentives shape whether governments open up.",
+    )
+    (match,) = coverage(EMBED, ["donor incentives"], draft_units(briefing(long_section)))
+    assert match.covered
+
+
+def test_sections_without_citations_lower_the_cited_rate():
+    units = draft_units(briefing(RISKY, UNCITED))
+    assert summarise([result(units=units)])["sections_cited_rate"] == 0.5
+    points = TalkingPoints(audience="Donors", points=[TalkingPoint(point="Fund it [2].", rationale="r", citations=[DONOR])])
+    assert summarise([result("talking_points", units=draft_units(points))])["sections_cited_rate"] == 1.0
+
+
+def test_expected_pages_cited_rate_is_the_share_of_expected_pages_each_draft_cites():
+    draft = briefing(RISKY, BriefingSection(heading="Donors", markdown="Money talks [2].", citations=[DONOR]))
+    assert cited_urls(draft) == [HOST.url, DONOR.url]
+    half = result(expected_urls=[HOST.url, "https://guide.test/other"], cited_urls=cited_urls(draft))
+    full = result(expected_urls=[DONOR.url], cited_urls=cited_urls(draft))
+    assert summarise([half, full])["expected_pages_cited_rate"] == 0.75
+
+
+def test_unknown_facts_count_as_listed_only_when_a_gap_names_them():
+    gaps = ["Names and positions of the officials to be met", "Dates and programme of the visit"]
+    facts = ["names of the officials on the agenda", "size of the planned budget support"]
+    assert listed_as_gaps(EMBED, facts, gaps) == [True, False]
+    assert listed_as_gaps(EMBED, facts, []) == [False, False]
+
+
+def test_gaps_are_scored_on_briefings_only_and_uncovered_phrases_lower_the_rate():
+    brief = result(unknown_facts=["a", "b"], facts_listed=[True, False],
+                   matches=[PhraseMatch(phrase="x", heading="h", similarity=0.9, covered=True),
+                            PhraseMatch(phrase="y", heading="h", similarity=0.1, covered=False)])
+    points = result("talking_points", unknown_facts=["c"])
+    metrics = summarise([brief, points])
+    assert metrics["gaps_listed"] == 0.5 and metrics["unknown_facts_without_gap_list"] == 1
+    assert metrics["must_cover_rate"] == 0.5
+
+
+def test_best_threshold_separates_the_labels_and_label_accuracy_uses_this_runs_text():
+    assert best_threshold([(0.2, False), (0.3, False), (0.5, True), (0.6, True), (0.35, True)]) == (0.325, 1.0)
+    units = draft_units(briefing(RISKY, UNCITED))
+    labels = [CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Risks", label=True),
+              CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Local context", label=False),
+              CoverageLabel(task_id="d9", phrase="not drafted in this run", section_heading="Risks", label=True)]
+    assert label_accuracy(labels, [result(units=units)], EMBED) == (1.0, 2)
+    assert label_accuracy(labels, [result(units=units)], EMBED, threshold=1.01) == (0.5, 2)
+
+
+def test_the_shipped_labels_are_thirty_pairs_of_both_kinds():
+    labels = load_labels(LABELS_PATH)
+    assert len(labels) == 30 and {label.label for label in labels} == {True, False}
+    assert all(label.task_id.startswith("d") for label in labels)
+
+
+def test_a_broken_label_file_is_a_dataset_error(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    path.write_text('{"task_id": "d1", "phrase": "p"}\n')
+    with pytest.raises(DatasetError, match="labels.jsonl:1"):
+        load_labels(path)
+
+
+def test_an_unknown_audience_is_reported_against_its_task(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever())
+    task = EvalItem(id="d7", kind="talking_points", request="Points", audience="aliens")
+    with pytest.raises(DatasetError, match="d7: Unknown audience"):
+        write_draft(composer, task)
+
+
+# -- the command, on the fixture guide ----------------------------------------------------------------
+TINY_SET = [
+    {"id": "q1", "kind": "qa", "question": "What is a high-level mission?"},
+    {"id": "d1", "kind": "briefing", "persona": "envoy",
+     "request": "Brief a former president visiting Moldova to unblock a stalled dialogue with the minister.",
+     "expected_urls": ["https://guide.test/toolkit/the-tools/11-high-level-missions"],
+     "must_cover": ["risks of a badly prepared visit", "purpose of the meetings"], "country": "Moldova",
+     "unknown_facts": ["names of the officials on the agenda"]},
+    {"id": "d2", "kind": "talking_points", "persona": "staff", "request": "Points for the partner government on joint analysis",
+     "audience": "the partner government", "expected_urls": ["https://guide.test/guide/the-participatory-policy-analysis-ppa"],
+     "must_cover": ["shared evidence"]},
+]
+
+
+def test_eval_drafts_command_writes_metrics_and_report(tmp_path, monkeypatch, settings, retriever):
+    monkeypatch.setenv("INSPIRED_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setattr(cli, "open_retriever", lambda _settings: retriever)
+    dataset = tmp_path / "tiny.jsonl"
+    dataset.write_text("\n".join(json.dumps(line) for line in TINY_SET) + "\n")
+    out, reports, history = tmp_path / "drafts.json", tmp_path / "reports", tmp_path / "history.jsonl"
+    run = CliRunner().invoke(cli.app, ["eval", "drafts", "--dataset", str(dataset), "--json", str(out),
+                                       "--report-dir", str(reports), "--history", str(history)])
+    assert run.exit_code == 0, run.output
+    metrics = json.loads(out.read_text())
+    assert metrics["n"] == 2 and set(metrics["by_kind"]) == {"briefing", "talking_points"}
+    assert metrics["must_cover_threshold"] == MUST_COVER_THRESHOLD
+    assert metrics["must_cover_labelled_pairs"] == 0  # the shipped labels are about the public set's tasks
+    assert metrics["sections_cited_rate"] > 0.5 and metrics["expected_pages_cited_rate"] == 1.0
+    assert metrics["gaps_listed"] == 1.0 and metrics["by_kind"]["talking_points"]["gaps_listed"] is None
+    assert (reports / "drafts.md").exists() and (reports / "drafts.png").exists() and (reports / "trend.png").exists()
+    assert json.loads(history.read_text())["kind"] == "drafts"
