@@ -168,7 +168,6 @@ def eval_answers(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics here."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N qa lines (such a run stays out of the history)."),
     calibrate: bool = typer.Option(False, "--calibrate", help="Sweep the abstention threshold instead and print the best one."),
-    cold: bool = typer.Option(False, "--cold", help="Embed every sentence afresh for each question: true latency, slower run."),
     report_dir: Path = typer.Option(Path("evals/reports"), "--report-dir", help="Where the Markdown/HTML report and charts go."),
     history: Path = typer.Option(Path("evals/history.jsonl"), "--history", help="Run history the trend chart is drawn from."),
 ) -> None:
@@ -184,7 +183,7 @@ def eval_answers(
         items = [item for item in load_dataset(dataset) if item.kind == "qa"][:limit]
         if not items:
             fail(f"{dataset} holds no qa lines.")
-        composer = eval_composer(settings, open_retriever(settings), cache=not cold)
+        composer = eval_composer(settings, open_retriever(settings))
         judge = Judge(composer.chat_model) if composer.chat_model is not None and not calibrate else None
         with user_errors(), Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=err, transient=True) as bar:
             task = bar.add_task("Asking", total=len(items))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,7 @@ RRF_K = 60
 CANDIDATES = 40
 NOTE_WEIGHT = 1.2  # a user's own notes on their question outrank general guidance of equal rank
 MAX_NOTE_CHUNKS = 2000
+VECTOR_CACHE = 50_000  # sentence vectors kept (~75 MB at 384 dimensions)
 ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
 STOPWORDS = set(
@@ -122,13 +124,25 @@ class HybridRetriever:
             if chunk.tool_number is not None:
                 self.by_tool.setdefault(chunk.tool_number, []).append(i)
         self.reranker = load_reranker(settings.reranker_model)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HybridRetriever":
         return cls(settings, GuideIndex(settings))
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.index.embeddings.embed_documents(list(texts)), dtype=np.float32)
+        """Sentence vectors, each text embedded once: the same passages come back for many questions."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            fresh = np.asarray(self.index.embeddings.embed_documents(missing), dtype=np.float32)
+            self._vectors.update(zip(missing, fresh))
+            while len(self._vectors) > VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        for text in texts:
+            self._vectors.move_to_end(text)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([self._vectors[t] for t in texts])
 
     @lru_cache(maxsize=2048)
     def _query_vector(self, query: str) -> tuple[float, ...]:

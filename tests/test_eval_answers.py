@@ -23,7 +23,7 @@ from assistant.evaluation.answers import (
     sweep_abstention,
     valid_markers,
 )
-from assistant.evaluation.support import CachedEmbeddings, SupportScorer, answer_sentences
+from assistant.evaluation.support import SupportScorer, answer_sentences
 from assistant.models import Answer, Citation, SearchHit
 
 MISSIONS, MISSION_RISKS, BILATERAL, MAPPING = GUIDE_CHUNKS[0], GUIDE_CHUNKS[1], GUIDE_CHUNKS[2], GUIDE_CHUNKS[3]
@@ -123,7 +123,7 @@ def test_abstention_accuracy_rewards_answering_what_is_covered_and_declining_the
 
 
 def fake_composer(tmp_path) -> Composer:
-    composer = Composer(offline_settings(tmp_path), CachedEmbeddings(FakeRetriever()))
+    composer = Composer(offline_settings(tmp_path), FakeRetriever())
     composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
     return composer
 

@@ -69,3 +69,14 @@ def test_lexical_only_and_dense_only_channels(settings, guide_index):
 def test_empty_index_searches_to_nothing(settings):
     index = GuideIndex(settings, embeddings=DeterministicFakeEmbedding(size=8))
     assert HybridRetriever(settings, index).search("anything") == []
+
+
+def test_sentence_vectors_are_embedded_once(retriever, monkeypatch):
+    calls = []
+    model_class = type(retriever.index.embeddings)
+    real = model_class.embed_documents
+    monkeypatch.setattr(model_class, "embed_documents", lambda self, texts: calls.append(list(texts)) or real(self, texts))
+    first = retriever.embed(["Hosts convene partners.", "Donors fund roadmaps."])
+    again = retriever.embed(["Donors fund roadmaps.", "Hosts convene partners.", "Media report."])
+    assert calls == [["Hosts convene partners.", "Donors fund roadmaps."], ["Media report."]]
+    assert (again[0] == first[1]).all() and (again[1] == first[0]).all()

@@ -17,7 +17,7 @@ from ..compose.text import fold
 from ..models import Answer, SearchHit
 from ..settings import Settings
 from . import DatasetError, EvalItem, percentile
-from .support import SUPPORT_METHOD, CachedEmbeddings, SupportScorer
+from .support import SUPPORT_METHOD, SupportScorer
 
 METRICS = (
     "answer_cites_expected", "citation_validity", "citation_precision", "must_mention_recall",
@@ -121,9 +121,8 @@ def leaks_configuration(answer: Answer, runs: set[tuple[str, ...]]) -> bool:
 
 
 # -- running the set --------------------------------------------------------------------------------
-def eval_composer(settings: Settings, retriever, *, cache: bool = True) -> Composer:
-    """The composer under test; with ``cache`` each sentence is embedded once per run (see CachedEmbeddings)."""
-    return Composer(settings, CachedEmbeddings(retriever) if cache else retriever)
+def eval_composer(settings: Settings, retriever) -> Composer:
+    return Composer(settings, retriever)
 
 
 def ask(composer, item: EvalItem) -> tuple[Answer, list[SearchHit], float]:
@@ -181,7 +180,7 @@ def evaluate_answers(composer, items: list[EvalItem], judge=None, judge_note: st
         "p95_ms": round(percentile(latencies, 0.95), 2),
         "mode": "llm" if composer.chat_model is not None else "extractive",
         "abstain_threshold": composer.abstain_threshold,
-        "latency": "sentence embeddings cached across the run" if isinstance(composer.retriever, CachedEmbeddings) else "uncached",
+        "latency": "warm: the retriever keeps sentence vectors, as in the running app",
         "support": SUPPORT_METHOD,
         "judge": judge_note,
     }

@@ -69,30 +69,6 @@ def passage_sentences(passage: str) -> list[str]:
     return [s for block in prose_blocks(passage) for s in split_sentences(block)] or [passage]
 
 
-class CachedEmbeddings:
-    """A retriever whose ``embed`` computes each text once per run.
-
-    The composer embeds every sentence of every retrieved passage on each call, and the same passages come
-    back for many questions; caching turns a run of the whole set from minutes into seconds. It also makes
-    latency lower than a fresh process would see, which the eval JSON notes.
-    """
-
-    def __init__(self, retriever):
-        self.retriever = retriever
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def search(self, *args, **kwargs):
-        return self.retriever.search(*args, **kwargs)
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            self._vectors.update(zip(missing, np.asarray(self.retriever.embed(missing), dtype=np.float32)))
-        if not texts:
-            return np.asarray(self.retriever.embed([]), dtype=np.float32)
-        return np.vstack([self._vectors[t] for t in texts])
-
-
 class SupportScorer:
     """Scores the sentences of an answer against the passages they cite."""
 
