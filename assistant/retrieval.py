@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import unicodedata
@@ -54,6 +55,28 @@ class SearchFilters(BaseModel):
         return all(getattr(chunk, key) == value for key, value in self.model_dump().items() if value is not None)
 
 
+class Vocabulary:
+    """Every word the guide uses (accents folded), to tell whether a name in a question appears in it at all."""
+
+    def __init__(self, texts: list[str]):
+        self.words = sorted({w for text in texts for w in re.findall(r"\w+", fold_accents(text.lower()))})
+        self._set = set(self.words)
+
+    def knows(self, name: str) -> bool:
+        parts = re.findall(r"\w+", fold_accents(name.lower()))
+        return bool(parts) and all(self._knows_word(part) for part in parts)
+
+    def _knows_word(self, word: str) -> bool:
+        if word in self._set:
+            return True
+        # "Moldovan" is known when the guide says "Moldova": compare all but the last two letters.
+        stem = word[:-2] if len(word) >= 6 else None
+        if stem is None:
+            return False
+        at = bisect.bisect_left(self.words, stem)
+        return at < len(self.words) and self.words[at].startswith(stem)
+
+
 class Retriever(Protocol):
     def search(
         self, query: str, k: int | None = None, *, filters: SearchFilters | None = None, owner: str | None = None
@@ -62,6 +85,9 @@ class Retriever(Protocol):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """L2-normalised embeddings, one row per text (for sentence-level similarity)."""
+
+    def knows(self, word: str) -> bool:
+        """Whether the guide uses this word (or a close form of it) anywhere."""
 
 
 def fold_accents(text: str) -> str:
@@ -125,6 +151,7 @@ class HybridRetriever:
                 self.by_tool.setdefault(chunk.tool_number, []).append(i)
         self.reranker = load_reranker(settings.reranker_model)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.vocabulary = Vocabulary([c.embed_text for c in self.chunks])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HybridRetriever":
@@ -143,6 +170,9 @@ class HybridRetriever:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([self._vectors[t] for t in texts])
+
+    def knows(self, word: str) -> bool:
+        return self.vocabulary.knows(word)
 
     @lru_cache(maxsize=2048)
     def _query_vector(self, query: str) -> tuple[float, ...]:

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import BaseMessage
 
 from assistant.models import Chunk, SearchHit
-from assistant.retrieval import SearchFilters
+from assistant.retrieval import SearchFilters, Vocabulary
 
 SITE = "https://inspired.epd.eu"
 DIMENSIONS = 512
@@ -138,6 +138,9 @@ class FakeRetriever:
 
     def add_note(self, chunk: Chunk) -> None:
         self.notes.append(chunk)
+
+    def knows(self, word: str) -> bool:
+        return Vocabulary([c.embed_text for c in self.chunks]).knows(word)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.vstack([fake_embed_one(t) for t in texts]) if texts else np.zeros((0, DIMENSIONS))

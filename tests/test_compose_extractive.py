@@ -183,3 +183,21 @@ async def test_concurrent_questions_keep_their_own_retrieval(composer):
     for answer in (first, second):
         retrieved = {h.chunk.url for h in answer.retrieved}
         assert {c.url for c in answer.citations} <= retrieved
+
+
+def test_short_question_about_a_name_the_guide_never_uses_abstains(composer):
+    assert composer.ask("What did the high-level mission achieve in Atlantis?").abstained
+    assert not composer.ask("What did the high-level mission achieve?").abstained
+
+
+def test_a_name_in_a_long_question_is_context_not_the_topic(composer):
+    question = (
+        "We are sending a former president to Atlantis next month with officials from two ministries: "
+        "what are the risks of a high-level mission and how should the visitors be prepared?"
+    )
+    assert not composer.ask(question).abstained
+
+
+def test_contact_details_and_money_amounts_are_not_in_the_guide(composer):
+    assert composer.ask("What is the phone number of the dialogue host?").abstained
+    assert composer.ask("How much money does a high-level mission cost in euros?").abstained

@@ -80,3 +80,19 @@ def test_sentence_vectors_are_embedded_once(retriever, monkeypatch):
     again = retriever.embed(["Donors fund roadmaps.", "Hosts convene partners.", "Media report."])
     assert calls == [["Hosts convene partners.", "Donors fund roadmaps."], ["Media report."]]
     assert (again[0] == first[1]).all() and (again[1] == first[0]).all()
+
+
+def test_vocabulary_knows_the_guides_names_and_close_forms():
+    from assistant.retrieval import Vocabulary
+
+    vocabulary = Vocabulary(["Pilots ran in Moldova and Tunisia.", "Análise participativa"])
+    assert vocabulary.knows("Moldova") and vocabulary.knows("Moldovan") and vocabulary.knows("ANALISE")
+    assert not vocabulary.knows("Ukraine") and not vocabulary.knows("COVID-19") and not vocabulary.knows("")
+
+
+def test_names_in_a_question():
+    from assistant.compose.text import names_in
+
+    assert names_in("What has INSPIRED achieved in Ukraine?") == ["Ukraine"]
+    assert names_in("Did the COVID-19 pandemic change it? Ask NGOs.") == ["COVID-19"]
+    assert names_in("Moldova: what happened?") == []

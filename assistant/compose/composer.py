@@ -26,7 +26,7 @@ from .extractive import (
 from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
 from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
 from .points import write_points
-from .text import asks_for_live_facts, looks_like_injection
+from .text import asks_for_live_facts, keywords, looks_like_injection, names_in
 from .tools import recommend_tools
 
 Length = Literal["short", "normal", "long"]
@@ -55,6 +55,11 @@ class _Plan:
     language: str | None
     use_llm: bool
     abstain: bool
+
+
+# A question naming something the guide never mentions needs passages this close to be answered.
+UNFAMILIAR_NAME_CONFIDENCE = 0.55
+FOCUSED_QUESTION_WORDS = 6
 
 
 class Composer:
@@ -138,12 +143,22 @@ class Composer:
         hits = self._drafting().search(query, owner=owner)
         # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
         # far from every passage get no answer.
+        confidence = retrieval_confidence(query, hits)
         abstain = (
             looks_like_injection(question)
             or asks_for_live_facts(question)
-            or retrieval_confidence(query, hits) < self.abstain_threshold
+            or confidence < self.abstain_threshold
+            or (self._names_guide_never_uses(question, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
         )
         return _Plan(question, query, hits, length, language, use_llm, abstain)
+
+    def _names_guide_never_uses(self, question: str, hits: list[SearchHit]) -> list[str]:
+        """"Ukraine", "COVID-19": a short question built on a name the guide never uses is not about the guide.
+        In a longer question such a name is context ("taking officials to Sweden…"); the user's own notes
+        may know it, so a question that retrieved notes is let through."""
+        if len(keywords(question)) > FOCUSED_QUESTION_WORDS or any(h.chunk.source_kind == "note" for h in hits):
+            return []
+        return [name for name in names_in(question) if not self.retriever.knows(name)]
 
     def _checked_question(self, question: str) -> str:
         question = (question or "").strip()

@@ -46,6 +46,8 @@ _INJECTION = re.compile(
 _LIVE_FACTS = re.compile(
     r"\b(?:tonight|tomorrow|yesterday|right now|this (?:week|month)|latest news|exchange rate|weather"
     r"|who won|who is the current|current (?:minister|president|prime minister|government|speaker)"
+    # Contact details and money amounts: a guide on method states neither.
+    r"|phone number|street address|e-?mail address|how much money|in (?:euros|dollars)|daily fee|salar(?:y|ies)"
     r"|amanh[aã]|agora mesmo|mañana|ahora mismo)\b",
     re.I,
 )
@@ -66,6 +68,24 @@ _STOPWORD_TEXT = """
 def asks_for_live_facts(question: str) -> bool:
     """Questions about the news of the day, prices, weather or current office-holders."""
     return bool(_LIVE_FACTS.search(question))
+
+
+_NAME = re.compile(r"[^\W_][\w-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\"'(¿¡])\s*$")
+
+
+def names_in(question: str) -> list[str]:
+    """Proper names and codes in a question: capitalised words inside a sentence, and words with digits."""
+    names = []
+    for match in _NAME.finditer(question):
+        word = match.group(0)
+        has_digit = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        # Acronyms (NGO, NGOs, PDF) are common nouns more often than names.
+        acronym = sum(c.isupper() for c in word) >= 2
+        capitalised = word[0].isupper() and not acronym and not _SENTENCE_START.search(question[: match.start()])
+        if has_digit or capitalised:
+            names.append(word)
+    return names
 
 
 def fold(text: str) -> str:
