@@ -80,7 +80,7 @@ def ingest(
         )
         if not pages:
             fail(f"No pages found at {settings.source}.")
-        index = GuideIndex(settings)
+        index = GuideIndex(settings, bulk=True)
         embedding = progress.add_task("Embedding changed pages", total=None)
         report = index.ingest(
             pages, rebuild=rebuild, progress=lambda done, total: progress.update(embedding, completed=done, total=total)

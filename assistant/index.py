@@ -49,9 +49,16 @@ class IngestReport(BaseModel):
 _MODEL_LOCK = threading.Lock()
 
 
-def load_embeddings(model: str, device: str = "cpu"):
-    """sentence-transformers through LangChain, loaded once per process even when callers race."""
+def load_embeddings(model: str, device: str = "cpu", threads: int | None = None):
+    """sentence-transformers through LangChain, loaded once per process even when callers race.
+
+    ``threads`` sets torch's intra-op threads for the whole process (None leaves torch's default).
+    """
     with _MODEL_LOCK:
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         return _load_embeddings(model, device)
 
 
@@ -144,8 +151,10 @@ class GuideIndex:
     so a run killed mid-way leaves the previous index whole and answering.
     """
 
-    def __init__(self, settings: Settings, client=None, embeddings=None):
+    def __init__(self, settings: Settings, client=None, embeddings=None, bulk: bool = False):
+        """``bulk``: this process embeds many pages (ingest), not one question at a time."""
         self.settings = settings
+        self.bulk = bulk
         self.client = client or chroma_client(settings)
         self._embeddings = embeddings
         self._meta = self.client.get_or_create_collection(META_COLLECTION, embedding_function=None)
@@ -153,7 +162,11 @@ class GuideIndex:
     @property
     def embeddings(self):
         if self._embeddings is None:
-            self._embeddings = load_embeddings(self.settings.resolved_embedding_model(), self.settings.embedding_device)
+            self._embeddings = load_embeddings(
+                self.settings.resolved_embedding_model(),
+                self.settings.embedding_device,
+                self.settings.torch_threads(bulk=self.bulk),
+            )
         return self._embeddings
 
     # -- the active guide collection --------------------------------------------------------

@@ -27,12 +27,13 @@ class Workspace:
         return bench_settings(self.root / "synthetic")
 
 
-def real_embeddings(settings: Settings):
-    return load_embeddings(settings.resolved_embedding_model(), settings.embedding_device)
+def real_embeddings(settings: Settings, bulk: bool = False):
+    """With the threads the product uses: `inspired ingest`'s for bulk, the chat server's for questions."""
+    return load_embeddings(settings.resolved_embedding_model(), settings.embedding_device, settings.torch_threads(bulk))
 
 
 def ingest_guide(settings: Settings) -> IngestReport:
-    return GuideIndex(settings, embeddings=real_embeddings(settings)).ingest(load_pages(settings))
+    return GuideIndex(settings, embeddings=real_embeddings(settings, bulk=True)).ingest(load_pages(settings))
 
 
 def ensure_guide_index(workspace: Workspace) -> Settings:
