@@ -27,6 +27,7 @@ from assistant.datalayer import FILES_ROUTE, LocalStorageClient, build_data_laye
 from assistant.export import briefing_to_docx, briefing_to_markdown, points_to_docx, points_to_markdown
 from assistant.index import IndexUnavailable
 from assistant.models import Answer, Citation
+from assistant.safety import inert_markdown, valid_unicode
 from assistant.settings import get_settings
 from assistant.sources import SourceError
 
@@ -146,7 +147,7 @@ async def resume(thread: dict[str, Any]) -> None:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
-    text = message.content.strip()
+    text = valid_unicode(message.content).strip()  # a JSON "\ud800" escape arrives as a lone surrogate
     owner = current_owner()
     try:
         uploads = [element for element in message.elements if element.path]
@@ -157,13 +158,18 @@ async def on_message(message: cl.Message) -> None:
         if not text:
             return
         if problem := h.request_problem(text, settings) or rate_problem(owner):
-            await cl.Message(content=f"⚠️ {problem}").send()
+            await warn(problem)
             return
         services = await asyncio.to_thread(h.get_services)
         mode = h.mode_for(cl.user_session.get("chat_profile"))
         await MODE_HANDLERS[mode](services, text, owner)
     except USER_ERRORS as exc:
-        await cl.Message(content=f"⚠️ {exc}").send()
+        await warn(exc)
+
+
+async def warn(problem: str | Exception) -> None:
+    """One line in the chat; a message may quote a file name or the user's own text."""
+    await cl.Message(content=f"⚠️ {inert_markdown(str(problem))}").send()
 
 
 def rate_problem(owner: str | None) -> str | None:
@@ -185,7 +191,7 @@ async def answer_question(services: h.Services, question: str, owner: str | None
     await step.send()
     item = await anext(stream)  # the composer retrieves before it yields anything
     while not isinstance(item, Answer):
-        await reply.stream_token(item)
+        await reply.stream_token(inert_markdown(item))
         item = await anext(stream)
     answer = item
     # The answer carries its own retrieval: nothing shared between sessions.
@@ -200,7 +206,7 @@ async def answer_question(services: h.Services, question: str, owner: str | None
 
 async def ask_text(prompt: str) -> str | None:
     reply = await cl.AskUserMessage(content=prompt, timeout=ASK_TIMEOUT_S).send()
-    return reply["output"] if reply else None
+    return valid_unicode(reply["output"]) if reply else None
 
 
 async def drafted(composer, method: str, *args, **kwargs):
@@ -226,7 +232,7 @@ async def write_briefing(services: h.Services, text: str, owner: str | None) -> 
     request = await h.complete_briefing_request(h.parse_briefing_request(text), ask_text)
     briefing = await drafted(services.composer, "brief", request, owner=owner)
     files = downloads(h.download_stem("briefing", request.country), briefing, briefing_to_docx, briefing_to_markdown)
-    content = briefing_to_markdown(briefing) + "\n**Download:** Word or Markdown, below."
+    content = inert_markdown(briefing_to_markdown(briefing)) + "\n**Download:** Word or Markdown, below."
     await cl.Message(content=content, elements=citation_elements(h.briefing_citations(briefing)) + files).send()
 
 
@@ -243,7 +249,7 @@ async def draft_points(services: h.Services, text: str, owner: str | None) -> No
     topic = h.topic_from_text(text)
     points = await drafted(services.composer, "points", audience, topic, owner=owner)
     files = downloads(h.download_stem("talking-points", AUDIENCES[audience]), points, points_to_docx, points_to_markdown)
-    content = points_to_markdown(points) + "\n**Download:** Word or Markdown, below."
+    content = inert_markdown(points_to_markdown(points)) + "\n**Download:** Word or Markdown, below."
     await cl.Message(content=content, elements=citation_elements(h.points_citations(points)) + files).send()
 
 
@@ -263,7 +269,7 @@ async def add_notes(uploads: list, text: str, owner: str | None) -> None:
             h.check_note_upload(upload.name, Path(upload.path).stat().st_size, settings.max_upload_mb)
             accepted.append(upload)
         except h.UploadProblem as problem:
-            await cl.Message(content=f"⚠️ {problem}").send()
+            await warn(problem)
     if not accepted:
         return
     country = h.country_from_text(text)
@@ -274,9 +280,8 @@ async def add_notes(uploads: list, text: str, owner: str | None) -> None:
         try:
             await asyncio.to_thread(services.notes.add, owner, Path(upload.path), country=country, original_name=upload.name)
         except SourceError as problem:
-            await cl.Message(content=f"⚠️ {problem}").send()
+            await warn(problem)
             continue
         where = f" about {country}" if country else ""
-        await cl.Message(
-            content=f"📎 Added “{upload.name}” to your notes{where}. Only you can see it; answers cite it as *your notes*."
-        ).send()
+        added = f"📎 Added “{upload.name}” to your notes{where}. Only you can see it; answers cite it as *your notes*."
+        await cl.Message(content=inert_markdown(added)).send()

@@ -64,9 +64,12 @@ def merge_small_pieces(pieces: list[str], size: int) -> list[str]:
     return merged
 
 
+def chunk_key(url: str, heading_path: list[str]) -> str:
+    return f"{url}|{' > '.join(heading_path)}"
+
+
 def stable_chunk_id(url: str, heading_path: list[str], ordinal: int) -> str:
-    key = f"{url}|{' > '.join(heading_path)}|{ordinal}"
-    return hashlib.sha1(key.encode()).hexdigest()[:20]
+    return hashlib.sha1(f"{chunk_key(url, heading_path)}|{ordinal}".encode()).hexdigest()[:20]
 
 
 def chunk_page(page: Page, settings: Settings) -> list[Chunk]:
@@ -75,16 +78,19 @@ def chunk_page(page: Page, settings: Settings) -> list[Chunk]:
     splitter = RecursiveCharacterTextSplitter(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap)
     tool_number, tool_type = tool_metadata(page)
     chunks: list[Chunk] = []
-    ordinals: dict[tuple[str, ...], int] = {}
+    ordinals: dict[str, int] = {}
     for section in sections:
-        heading_path = [section.metadata[key] for _, key in HEADERS if key in section.metadata]
+        # A bare "#" line is a heading without a name: it names nothing, so it is left out of the path.
+        heading_path = [name for _, key in HEADERS if (name := section.metadata.get(key, "").strip())]
         if heading_path and heading_path[0] == page.title:
             heading_path = heading_path[1:]
         for text in split_keeping_tables(section.page_content, splitter, settings.chunk_size):
             if not text.strip():
                 continue
-            ordinal = ordinals.get(tuple(heading_path), 0)
-            ordinals[tuple(heading_path)] = ordinal + 1
+            # Counted per id key, not per path: paths that join alike (["a > b"], ["a", "b"]) never share an id.
+            key = chunk_key(page.url, heading_path)
+            ordinal = ordinals.get(key, 0)
+            ordinals[key] = ordinal + 1
             chunks.append(
                 Chunk(
                     id=stable_chunk_id(page.url, heading_path, ordinal),

@@ -4,19 +4,39 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
+from .safety import valid_unicode
 from .settings import Settings
 
-app = typer.Typer(help="INSPIRED Assistant: cited answers from the INSPIRED guide on inclusive policy dialogue.", no_args_is_help=True)
+
+class RepairedArguments(TyperGroup):
+    """Python hands undecodable argv bytes over as lone surrogates; every command gets them repaired.
+
+    An argument naming an existing file is left as it is: those bytes are how its name is spelled.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, [arg if os.path.lexists(arg) else valid_unicode(arg) for arg in args])
+
+
+app = typer.Typer(
+    cls=RepairedArguments,
+    help="INSPIRED Assistant: cited answers from the INSPIRED guide on inclusive policy dialogue.",
+    no_args_is_help=True,
+)
 eval_app = typer.Typer(help="Evaluate retrieval, answers and drafts on a dataset.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console()
@@ -24,7 +44,7 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]Error:[/] {message}")
+    err.print(f"[bold red]Error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -85,8 +105,8 @@ def ingest(
         report = index.ingest(
             pages, rebuild=rebuild, progress=lambda done, total: progress.update(embedding, completed=done, total=total)
         )
-    for warning in warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+    for warning in [*warnings, *report.warnings]:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     table = Table(title="Ingest", show_header=False)
     for name in ("fetched", "added", "updated", "removed", "unchanged", "chunks"):
         table.add_row(name, str(getattr(report, name)))
@@ -118,8 +138,9 @@ def search(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for n, (hit, row) in enumerate(zip(hits, rows), 1):
-        where = f" — {row['heading']}" if hit.chunk.heading_path else ""
-        console.print(f"[bold]{n}. {row['title']}[/]{where}  [dim]{row['score']}[/]\n   [link={row['url']}]{row['url']}[/link]")
+        where = f" — {escape(row['heading'])}" if hit.chunk.heading_path else ""
+        url = escape(row["url"])
+        console.print(f"[bold]{n}. {escape(row['title'])}[/]{where}  [dim]{row['score']}[/]\n   [link={url}]{url}[/link]")
 
 
 def open_retriever(settings: Settings):

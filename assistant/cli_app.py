@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .auth import ADMIN_NAME, AuthError, UserStore, ensure_admin, load_or_create_secret, secret_path
@@ -87,7 +88,7 @@ def register(app: typer.Typer) -> None:
             user_store().add(name, password, role="admin" if admin else "user", replace=replace)
         except AuthError as exc:
             fail(str(exc))
-        console.print(f"User [bold]{name}[/] can now log in.")
+        console.print(f"User [bold]{escape(name)}[/] can now log in.")
 
     @users_app.command("list")
     def users_list() -> None:
@@ -101,5 +102,5 @@ def register(app: typer.Typer) -> None:
             return
         table = Table("User", "Role", "Created")
         for name, record in records.items():
-            table.add_row(name, record.role, record.created.strftime("%Y-%m-%d %H:%M"))
+            table.add_row(escape(name), record.role, record.created.strftime("%Y-%m-%d %H:%M"))
         console.print(table)

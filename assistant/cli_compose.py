@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from .compose import AUDIENCES, ComposeError, Composer, LLMConfigError, resolve_audience
 from .models import Citation
@@ -91,7 +92,7 @@ def register(app: typer.Typer) -> None:
         console.print(Markdown(answer.markdown))
         if answer.citations:
             console.print("\n[bold]Sources[/]")
-            console.print(_sources_text(answer.citations), highlight=False)
+            console.print(escape(_sources_text(answer.citations)), highlight=False)
 
     @app.command()
     def brief(
@@ -126,11 +127,11 @@ def register(app: typer.Typer) -> None:
         else:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(briefing_to_markdown(briefing), encoding="utf-8")
-        console.print(f"Briefing written to [bold]{out}[/] ({briefing.mode} mode).")
+        console.print(f"Briefing written to [bold]{escape(str(out))}[/] ({briefing.mode} mode).")
         if briefing.notice:
-            console.print(f"[yellow]{briefing.notice}[/]")
+            console.print(f"[yellow]{escape(briefing.notice)}[/]")
         if briefing.gaps:
-            console.print("[bold]Still to be supplied:[/]\n" + "\n".join(f"- {gap}" for gap in briefing.gaps), highlight=False)
+            console.print("[bold]Still to be supplied:[/]\n" + "\n".join(f"- {escape(gap)}" for gap in briefing.gaps), highlight=False)
 
     @app.command()
     def points(
@@ -155,11 +156,11 @@ def register(app: typer.Typer) -> None:
             console.print(Markdown(points_to_markdown(talking_points)))
         elif out.suffix.lower() == ".docx":
             points_to_docx(talking_points, out)
-            console.print(f"Talking points written to [bold]{out}[/].")
+            console.print(f"Talking points written to [bold]{escape(str(out))}[/].")
         else:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(points_to_markdown(talking_points), encoding="utf-8")
-            console.print(f"Talking points written to [bold]{out}[/].")
+            console.print(f"Talking points written to [bold]{escape(str(out))}[/].")
 
     @app.command()
     def tools(situation: str = typer.Argument(..., help="The situation you face, in a sentence or two.")) -> None:
@@ -172,14 +173,14 @@ def register(app: typer.Typer) -> None:
             except ComposeError as exc:
                 fail(str(exc))
         if advice.notice:
-            console.print(f"[yellow]{advice.notice}[/]")
+            console.print(f"[yellow]{escape(advice.notice)}[/]")
         for tool in advice.tools:
-            console.print(f"[bold]Tool {tool.number}. {tool.name}[/] — {tool.tool_type}", highlight=False)
-            console.print(f"  {tool.why}", highlight=False)
+            console.print(f"[bold]Tool {tool.number}. {escape(tool.name)}[/] — {escape(tool.tool_type)}", highlight=False)
+            console.print(f"  {escape(tool.why)}", highlight=False)
         citations = {c.n: c for tool in advice.tools for c in tool.citations}
         if citations:
             console.print("\n[bold]Sources[/]")
-            console.print(_sources_text([citations[n] for n in sorted(citations)]), highlight=False)
+            console.print(escape(_sources_text([citations[n] for n in sorted(citations)])), highlight=False)
 
     @notes_app.command("add")
     def notes_add(
@@ -191,7 +192,7 @@ def register(app: typer.Typer) -> None:
         _checked_files([file], fail)
         with user_errors():
             record = make_note_store(load_settings()).add(owner, file, country=country)
-        console.print(f"Added [bold]{record.original_name}[/] as note {record.id} ({record.chunks} passages).")
+        console.print(f"Added [bold]{escape(record.original_name)}[/] as note {record.id} ({record.chunks} passages).")
 
     @notes_app.command("list")
     def notes_list(owner: str = typer.Option(CLI_OWNER, "--owner")) -> None:
@@ -199,13 +200,13 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             records = make_note_store(load_settings()).list(owner)
         if not records:
-            console.print(f"No notes for {owner}.")
+            console.print(f"No notes for {escape(owner)}.")
         for r in records:
-            console.print(f"{r.id}  {r.original_name}  {r.country or '—'}  {r.added_at:%Y-%m-%d}", highlight=False)
+            console.print(escape(f"{r.id}  {r.original_name}  {r.country or '—'}  {r.added_at:%Y-%m-%d}"), highlight=False)
 
     @notes_app.command("delete")
     def notes_delete(note_id: str = typer.Argument(...), owner: str = typer.Option(CLI_OWNER, "--owner")) -> None:
         """Remove one note (its file and its passages)."""
         with user_errors():
             make_note_store(load_settings()).delete(owner, note_id)
-        console.print(f"Deleted note {note_id}.")
+        console.print(f"Deleted note {escape(note_id)}.")

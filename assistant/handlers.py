@@ -2,6 +2,9 @@
 
 ``app.py`` wires these to Chainlit: it turns the data returned here into messages, steps and
 elements, and passes small ``ask`` callables in where a flow needs to put a question to the user.
+
+Titles, passages and names in the Markdown built here are the guide's, a user's or a model's text:
+each such function returns it through ``inert_markdown``, so none of it reaches the page as HTML.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pydantic import BaseModel
 
 from .export import MODE_LINES
 from .models import Answer, Briefing, BriefingRequest, Citation, SearchHit, TalkingPoints, ToolAdvice
+from .safety import inert_markdown
 from .settings import Settings, get_settings
 from .sources.notes import NOTE_SUFFIXES
 
@@ -165,7 +169,7 @@ def unique_citations(citations: Iterable[Citation]) -> list[Citation]:
 
 def sources_block(citations: Iterable[Citation]) -> str:
     lines = [source_line(c) for c in unique_citations(citations)]
-    return "**Sources**\n\n" + "\n".join(lines) if lines else ""
+    return inert_markdown("**Sources**\n\n" + "\n".join(lines)) if lines else ""
 
 
 class CitationPanel(BaseModel):
@@ -187,7 +191,8 @@ def citation_panels(citations: Iterable[Citation]) -> list[CitationPanel]:
             footer = f"[Open this page in the live guide]({citation.url})"
         else:
             footer = "*INSPIRED guide*"
-        panels.append(CitationPanel(name=f"[{citation.n}]", content=f"{where}\n\n{blockquote(citation.passage)}\n\n{footer}"))
+        content = f"{where}\n\n{blockquote(citation.passage)}\n\n{footer}"
+        panels.append(CitationPanel(name=f"[{citation.n}]", content=inert_markdown(content)))
     return panels
 
 
@@ -212,7 +217,7 @@ def retrieval_summary(hits: list[SearchHit], owner: str | None) -> str:
         page = f"{chunk.title} (your notes)" if chunk.source_kind == "note" else chunk.title
         section = " › ".join(h for h in chunk.heading_path if h != chunk.title) or "—"
         rows.append(f"| {rank} | {_cell(page)} | {_cell(section)} | {hit.score:.3f} |")
-    return "\n".join(rows)
+    return inert_markdown("\n".join(rows))
 
 
 def _cell(text: str) -> str:
@@ -224,7 +229,7 @@ def answer_markdown(answer: Answer) -> str:
     parts = [answer.markdown.strip(), sources_block(answer.citations)]
     if answer.notice and answer.notice not in answer.markdown:
         parts.append(f"> **Note:** {answer.notice}")
-    return "\n\n".join(p for p in parts if p)
+    return inert_markdown("\n\n".join(p for p in parts if p))
 
 
 # -- briefings ----------------------------------------------------------------------------------
@@ -413,7 +418,7 @@ def tools_markdown(advice: ToolAdvice) -> str:
     body = "\n".join(items) or "None of the guide's tools fits this situation clearly; try describing it in more detail."
     notice = f"> **Note:** {advice.notice}" if advice.notice else ""
     parts = ["## Tools that fit your situation", body, sources_block(tools_citations(advice)), f"*{MODE_LINES[advice.mode]}*", notice]
-    return "\n\n".join(p for p in parts if p)
+    return inert_markdown("\n\n".join(p for p in parts if p))
 
 
 def tools_citations(advice: ToolAdvice) -> list[Citation]:
@@ -430,6 +435,7 @@ class UploadProblem(Exception):
 def check_note_upload(name: str, size: int | None, max_mb: float) -> None:
     """Cheap checks before asking anything about the file (NoteStore re-checks the content)."""
     suffix = Path(name).suffix.lower()
+    name = inert_markdown(name)  # shown in the chat
     if suffix not in NOTE_SUFFIXES:
         raise UploadProblem(
             f"“{name}” can't be used as a note: upload Markdown (.md), text (.txt), PDF (.pdf) or Word (.docx)."
@@ -443,7 +449,8 @@ def check_note_upload(name: str, size: int | None, max_mb: float) -> None:
 def country_question(filename: str) -> str:
     guess = country_from_filename(filename)
     hint = f" Reply *ok* to use “{guess}” (from the file name)," if guess else ""
-    return f"Which **country** are the notes in “{filename}” about?{hint} or reply *skip* if they cover no single country."
+    question = f"Which **country** are the notes in “{filename}” about?{hint} or reply *skip* if they cover no single country."
+    return inert_markdown(question)
 
 
 def country_from_reply(reply: str | None, filename: str) -> str | None:

@@ -8,17 +8,21 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from .safety import ValidText
+
 SourceKind = Literal["guide", "note"]
 Mode = Literal["extractive", "llm"]
 
 
 class Page(BaseModel):
-    url: str
-    title: str
-    breadcrumb: list[str] = Field(default_factory=list)
-    lang: str = "en"
-    section: str = "guide"
-    markdown: str
+    """Every way text gets in (front matter, notes, fetched pages) ends here, so its text is repaired here."""
+
+    url: ValidText
+    title: ValidText
+    breadcrumb: list[ValidText] = Field(default_factory=list)
+    lang: ValidText = "en"
+    section: ValidText = "guide"
+    markdown: ValidText
     lastmod: datetime | None = None
 
     @computed_field
@@ -91,13 +95,13 @@ class Answer(BaseModel):
 
 
 class BriefingRequest(BaseModel):
-    request: str = ""
-    country: str | None = None
-    purpose: str | None = None
-    travellers: str | None = None
-    policy_area: str | None = None
-    phase: str | None = None
-    meetings: list[str] = Field(default_factory=list)
+    request: ValidText = ""
+    country: ValidText | None = None
+    purpose: ValidText | None = None
+    travellers: ValidText | None = None
+    policy_area: ValidText | None = None
+    phase: ValidText | None = None
+    meetings: list[ValidText] = Field(default_factory=list)
 
 
 class BriefingSection(BaseModel):

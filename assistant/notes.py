@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from .chunking import chunk_page
 from .models import Chunk
+from .safety import valid_unicode
 from .settings import Settings
 from .sources import SourceError, read_note_file
 from .sources.common import slugify
@@ -85,7 +86,7 @@ class NoteStore:
     def add(self, owner: str, path: Path, *, country: str | None = None, original_name: str | None = None) -> NoteRecord:
         folder = self.folder(owner)
         path = Path(path)
-        display_name = Path((original_name or path.name).replace("\\", "/")).name or "note"
+        display_name = Path(valid_unicode(original_name or path.name).replace("\\", "/")).name or "note"
         if not path.is_file():
             raise NoteError(f"{display_name} was not found.")
         size = path.stat().st_size
@@ -112,8 +113,12 @@ class NoteStore:
         shutil.copyfile(path, target)
         try:
             page = read_note_file(target, max_bytes=self.max_bytes, name=display_name)
-            country = country.strip() if country and country.strip() else None
+            country = valid_unicode(country or "").strip() or None
             chunks = [c.model_copy(update={"source_kind": "note", "owner": owner, "country": country}) for c in chunk_page(page, self.settings)]
+            if not chunks:
+                raise NoteError(
+                    f"{display_name} has no text to search (only headings, template tags or control characters); it was not added."
+                )
             self.index.add_note_chunks(owner, note_id, chunks)
         except BaseException:
             target.unlink(missing_ok=True)

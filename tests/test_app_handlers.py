@@ -111,6 +111,16 @@ def test_citation_panels_are_named_after_their_markers_and_quote_the_passage():
     assert "your notes" in note.content and "live guide" not in note.content
 
 
+def test_html_in_titles_passages_and_names_is_shown_as_text():
+    payload = "<img src=x onerror=alert(1)>"
+    citation = guide_citation(1, title=payload, passage=f"Agendas go out early. {payload}")
+    shown = [h.sources_block([citation]), h.citation_panels([citation])[0].content, h.country_question(f"{payload}.md")]
+    for markdown in shown:
+        assert "<img" not in markdown and "&lt;img src=x" in markdown
+    with pytest.raises(h.UploadProblem, match="&lt;img"):
+        h.check_note_upload(f"{payload}.exe", 10, 1.0)
+
+
 def test_passages_are_quoted_paragraph_by_paragraph():
     assert h.blockquote("One line\nwraps here.\n\n  Second   paragraph.") == "> One line wraps here.\n>\n> Second paragraph."
 

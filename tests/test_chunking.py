@@ -18,6 +18,12 @@ def test_bold_lines_become_headings_in_the_path(settings):
     assert chunks[0].text == "Why it exists."
 
 
+def test_a_bare_hash_line_names_no_heading_and_ids_stay_unique(settings):
+    chunks = chunk_page(page("Text before it.\n\n#\n\nText after an empty heading."), settings)
+    assert [c.heading_path for c in chunks] == [[], []]
+    assert len({c.id for c in chunks}) == 2
+
+
 def test_tool_number_and_type_come_from_the_tool_page(fixture_pages, settings):
     tool = next(p for p in fixture_pages if p.url.endswith("11-high-level-missions"))
     chunks = chunk_page(tool, settings)

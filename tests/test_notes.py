@@ -95,6 +95,15 @@ def test_oversized_missing_and_unsupported_files_get_clear_errors(store, tmp_pat
     assert list(store.folder("ana").glob("*.exe")) == []
 
 
+def test_a_note_with_nothing_to_search_is_refused_and_not_kept(store, index, tmp_path):
+    headings = tmp_path / "headings.md"
+    headings.write_text("# Moldova\n\n## Energy\n\n{% tabs %}\n{% endtabs %}\n", encoding="utf-8")
+    with pytest.raises(NoteError, match="no text to search"):
+        store.add("ana", headings)
+    assert store.list("ana") == [] and index.added == {}
+    assert list(store.folder("ana").glob("*headings*")) == []
+
+
 def test_a_failed_indexing_leaves_no_file_behind(tmp_path, note_file):
     store = NoteStore(offline_settings(tmp_path), FakeNoteIndex(fail=True))
     with pytest.raises(RuntimeError):

@@ -144,6 +144,8 @@ def test_progress_counts_files(tmp_path, messy_folder):
         ("---\n- a list\n---\nbody", "key: value"),
         ("---\nbreadcrumb: {a: 1}\n---\nbody", "breadcrumb"),
         ("---\ntitle: 2024\n---\nbody", None),
+        ("---\ntitle: " + "[" * 5000 + "\n---\nbody", "not valid YAML"),  # PyYAML: RecursionError
+        ("---\ntitle: " + "9" * 5000 + "\n---\nbody", "not valid YAML"),  # Python: ValueError, too many digits
     ],
 )
 def test_front_matter_problems_are_named(text, problem):
@@ -158,3 +160,30 @@ def test_one_enormous_line_is_cut_without_breaking_a_character(tmp_path):
     assert warnings == ["wide.md: is larger than 2 MB; only the beginning was kept"]  # and no encoding complaint
     assert len(pages[0].markdown.encode()) > MAX_PAGE_BYTES // 2
     assert "\ufffd" not in pages[0].markdown
+
+
+def load_written(tmp_path: Path, files: dict[str, str]) -> tuple[list, list[str]]:
+    folder = tmp_path / "guide"
+    for relative, content in files.items():
+        write(folder, relative, content)
+    return load_pages_with_report(settings_for(tmp_path), str(folder))
+
+
+def test_two_pages_claiming_one_url_keep_the_first_and_name_both(tmp_path):
+    pages, warnings = load_written(tmp_path, {
+        "a.md": "---\nurl: /guide/same\n---\n# A\n\nThe first page.\n",
+        "b.md": "---\nurl: /guide/same\n---\n# B\n\nThe second page.\n",
+    })
+    assert [page.title for page in pages] == ["A"]
+    assert warnings == ["b.md: skipped, its URL https://inspired.epd.eu/guide/same is already used by a.md"]
+
+
+def test_a_language_that_is_no_language_tag_falls_back_to_the_url_with_a_warning(tmp_path):
+    pages, warnings = load_written(tmp_path, {"robot.md": "---\nlang: \"\\U0001F916\"\n---\n# Robot\n\nA page in no language.\n"})
+    assert [page.lang for page in pages] == ["en"]
+    assert warnings == ["robot.md: front matter lang '\U0001F916' is not a language tag; used 'en' from the URL"]
+
+
+def test_surrogate_pairs_that_yaml_leaves_split_are_joined(tmp_path):
+    pages, _warnings = load_written(tmp_path, {"smile.md": '---\ntitle: "Field notes \\uD83D\\uDE00"\nbreadcrumb: ["\\uD800"]\n---\nSome text.\n'})
+    assert (pages[0].title, pages[0].breadcrumb) == ("Field notes \U0001F600", ["\ufffd"])

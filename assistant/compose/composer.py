@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 
 from ..models import Answer, Briefing, BriefingRequest, SearchHit, TalkingPoints, ToolAdvice
 from ..retrieval import Retriever
+from ..safety import valid_unicode
 from ..settings import Settings
 from .briefing import write_briefing
 from .citations import CitationRegistry, passages_block, resolve_citations
@@ -161,7 +162,7 @@ class Composer:
         return [name for name in names_in(question) if not self.retriever.knows(name)]
 
     def _checked_question(self, question: str) -> str:
-        question = (question or "").strip()
+        question = valid_unicode(question or "").strip()
         if not question:
             raise ComposeError("The question is empty.")
         if len(question) > self.settings.max_question_chars:
@@ -216,13 +217,16 @@ class Composer:
 
     # -- drafts -----------------------------------------------------------------------------
     def brief(self, request: BriefingRequest, *, owner: str | None = None) -> Briefing:
+        # Validated again: the chat merges the user's replies in with model_copy, which skips validation.
+        request = BriefingRequest.model_validate(request.model_dump())
         drafting = self._drafting()
         return write_briefing(drafting, request, owner=owner).model_copy(update={"retrieved": drafting.hits_seen})
 
     def points(self, audience: str, topic: str | None = None, *, owner: str | None = None) -> TalkingPoints:
         drafting = self._drafting()
+        audience, topic = valid_unicode(audience or ""), topic and valid_unicode(topic)
         return write_points(drafting, audience, topic, owner=owner).model_copy(update={"retrieved": drafting.hits_seen})
 
     def tools(self, situation: str) -> ToolAdvice:
         drafting = self._drafting()
-        return recommend_tools(drafting, situation).model_copy(update={"retrieved": drafting.hits_seen})
+        return recommend_tools(drafting, valid_unicode(situation or "")).model_copy(update={"retrieved": drafting.hits_seen})

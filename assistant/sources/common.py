@@ -14,6 +14,8 @@ from markdownify import markdownify
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 
 LANGUAGE_PREFIXES = {"portugues": "pt", "espanol": "es", "russkii": "ru"}
+# What a language tag looks like ("en", "pt-BR"); anything else in a page's front matter is a mistake.
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*", re.IGNORECASE)
 
 # Translated trees use their own slugs for the sections the English site calls guide/toolkit.
 SECTION_ALIASES = {

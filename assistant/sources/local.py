@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from assistant.models import Page
 from assistant.settings import LIVE_SITE
 from assistant.sources.common import (
+    LANGUAGE_TAG,
     MAX_PAGE_BYTES,
     SourceError,
     strip_gitbook_chrome,
@@ -64,12 +65,16 @@ def load_folder(
         raise SourceError(f"The folder {folder} contains no Markdown pages (*.md).")
     pages: list[Page] = []
     warnings: list[str] = []
+    files_by_url: dict[str, str] = {}
     for done, path in enumerate(files, start=1):
         outcome = read_markdown_page(path, folder, base_url=base_url)
         name = path.relative_to(folder).as_posix()
         warnings.extend(f"{name}: {problem}" for problem in outcome.problems)
         if outcome.page is not None:
-            pages.append(outcome.page)
+            if (first := files_by_url.setdefault(outcome.page.url, name)) != name:
+                warnings.append(f"{name}: skipped, its URL {outcome.page.url} is already used by {first}")
+            else:
+                pages.append(outcome.page)
         if progress:
             progress(done, len(files))
     return pages, warnings
@@ -102,11 +107,15 @@ def read_markdown_page(path: Path, folder: Path, *, base_url: str = LIVE_SITE) -
     if not markdown.strip():
         return LocalPage(page=None, problems=[*problems, "is empty; skipped"])
     url = _page_url(front_matter.url, path, folder, base_url)
+    lang = front_matter.lang or lang_for_url(url)
+    if not LANGUAGE_TAG.fullmatch(lang):  # kept as it is, the page would be dropped as "not a language asked for"
+        problems.append(f"front matter lang {lang!r} is not a language tag; used {lang_for_url(url)!r} from the URL")
+        lang = lang_for_url(url)
     page = Page(
         url=url,
         title=front_matter.title or first_heading(markdown) or humanise_slug(path.stem),
         breadcrumb=front_matter.breadcrumb,
-        lang=front_matter.lang or lang_for_url(url),
+        lang=lang,
         section=section_for_url(url),
         markdown=markdown,
     )
@@ -122,8 +131,10 @@ def split_front_matter(text: str) -> tuple[FrontMatter, str, str | None]:
         return FrontMatter(), text.split("\n", 1)[-1], "front matter is not closed by a '---' line"
     body = text[match.end() :]
     try:
+        # PyYAML lets Python's own limits through: RecursionError for deep nesting ("[[[[…"),
+        # ValueError for an integer of more than 4300 digits.
         data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):
         return FrontMatter(), body, "front matter is not valid YAML"
     if data is None:
         return FrontMatter(), body, None

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,13 +70,13 @@ def healthy(base: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def serving(data: Path, guide: Path) -> Iterator[Server]:
+    """`inspired ingest` of ``guide``, then `inspired serve` on a free port, stopped on the way out."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    data = tmp_path_factory.mktemp("e2e-data")
     env = {key: value for key, value in os.environ.items() if not key.startswith(("INSPIRED_", "CHAINLIT_")) and key != "DATABASE_URL"}
-    env.update(INSPIRED_DATA_DIR=str(data), INSPIRED_SOURCE=str(GUIDE), INSPIRED_LLM="")
+    env.update(INSPIRED_DATA_DIR=str(data), INSPIRED_SOURCE=str(guide), INSPIRED_LLM="")
     subprocess.run([str(INSPIRED), "ingest"], env=env, cwd=REPO, check=True, timeout=600, capture_output=True)
 
     base = f"http://127.0.0.1:{free_port()}"
@@ -98,6 +99,12 @@ def server(tmp_path_factory):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("e2e-data"), GUIDE) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
