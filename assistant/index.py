@@ -1,16 +1,18 @@
-"""Persistent Chroma index of guide chunks (swapped in whole on each change) and of users' notes."""
+"""Persistent Chroma index of guide chunks and their sentences' vectors (swapped in whole on each change) and of users' notes."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from .chunking import chunk_page
@@ -22,9 +24,19 @@ log = logging.getLogger(__name__)
 META_COLLECTION = "inspired_meta"
 ACTIVE_KEY = "active_guide_collection"
 GUIDE_PREFIX = "guide_"
+SENTENCES_PREFIX = "sentences_"  # + a guide version's name: the sentence vectors of its chunks
 NOTES_COLLECTION = "inspired_notes"
 BATCH = 256
 READ_PAGE = 5000
+MIN_SENTENCE = 25  # shorter lines (labels) say too little to match a question on their own
+
+
+def passage_sentences(text: str) -> list[str]:
+    """A chunk's sentences and list items as the extractive composer splits them: their stored vectors
+    serve both the sentence-level dense match and the composer, which then embeds nothing but the question."""
+    from .compose.text import prose_blocks, split_sentences  # here, not on top: compose imports this module
+
+    return [s for block in prose_blocks(text) for s in split_sentences(block) if len(s) >= MIN_SENTENCE]
 
 
 class IndexUnavailable(Exception):
@@ -144,6 +156,21 @@ def read_all(collection, page_size: int = READ_PAGE) -> Iterable[tuple[str, dict
         yield from zip(got["ids"], got["metadatas"])
 
 
+def read_vectors(collection, page_size: int = READ_PAGE) -> tuple[list[str], list[str], list[dict], np.ndarray]:
+    """Ids, documents, metadata and vectors of every record, read in pages like `read_all`."""
+    ids: list[str] = []
+    documents: list[str] = []
+    metas: list[dict] = []
+    vectors: list[np.ndarray] = []
+    for offset in range(0, collection.count(), page_size):
+        got = collection.get(include=["documents", "metadatas", "embeddings"], limit=page_size, offset=offset)
+        ids += got["ids"]
+        documents += got["documents"]
+        metas += got["metadatas"]
+        vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
+    return ids, documents, metas, np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+
+
 class GuideIndex:
     """The guide lives in a versioned collection; a pointer names the active one.
 
@@ -198,6 +225,11 @@ class GuideIndex:
             return []
         return [chunk_from_record(i, m) for i, m in read_all(collection)]
 
+    def sentence_collection(self):
+        """The sentence vectors beside the active guide version; None for an index built before they existed."""
+        name = f"{SENTENCES_PREFIX}{self.active_name()}"
+        return self._collection(name) if self.active_name() and name in self._collection_names() else None
+
     # -- ingest -----------------------------------------------------------------------------
     def ingest(
         self,
@@ -207,10 +239,18 @@ class GuideIndex:
         progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         started = time.perf_counter()
+        if self.active_name() and self.sentence_collection() is None:
+            log.info("the index predates sentence vectors: rebuilding it")
+            rebuild = True
         old = {} if rebuild else self.page_hashes()
         new = {page.url: page for page in pages}
         report = IngestReport(fetched=len(pages))
-        changed = [p for url, p in new.items() if old.get(url) != p.content_hash]
+        chunked = {url: chunk_page(p, self.settings) for url, p in new.items() if old.get(url) != p.content_hash}
+        for url in [url for url, chunks in chunked.items() if not chunks]:
+            # Only headings, template tags or control characters: nothing to search, so not indexed.
+            report.warnings.append(f"{url}: skipped, the page has no text to index")
+            del chunked[url], new[url]
+        changed = [new[url] for url in chunked]
         report.added = sum(1 for p in changed if p.url not in old)
         report.updated = len(changed) - report.added
         report.removed = len(set(old) - set(new))
@@ -223,9 +263,10 @@ class GuideIndex:
         self._drop_orphans()
         target = self._collection(f"{GUIDE_PREFIX}{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}")
         unchanged_urls = [url for url in new if url in old and url not in {p.url for p in changed}]
+        sentences = self._collection(f"{SENTENCES_PREFIX}{target.name}")
         self._copy_pages(self.active_collection(), target, unchanged_urls)
-        chunks = [c for page in changed for c in chunk_page(page, self.settings)]
-        self._add_chunks(target, chunks, progress)
+        self._copy_pages(self.sentence_collection(), sentences, unchanged_urls)
+        self._add_chunks(target, sentences, [c for chunks in chunked.values() for c in chunks], progress)
         self._activate(target.name)
         report.chunks = target.count()
         report.seconds = time.perf_counter() - started
@@ -245,7 +286,7 @@ class GuideIndex:
                     metadatas=got["metadatas"][i:i + BATCH],
                 )
 
-    def _add_chunks(self, collection, chunks: list[Chunk], progress=None) -> None:
+    def _add_chunks(self, collection, sentences, chunks: list[Chunk], progress=None) -> None:
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start:start + BATCH]
             texts = [c.embed_text for c in batch]
@@ -255,6 +296,16 @@ class GuideIndex:
                 documents=texts,
                 metadatas=[chunk_metadata(c) for c in batch],
             )
+            records = [(f"{c.id}:{n}", s, {"chunk_id": c.id, "url": c.url}) for c in batch
+                       for n, s in enumerate(passage_sentences(c.text))]
+            for at in range(0, len(records), BATCH):
+                part = records[at:at + BATCH]
+                sentences.add(
+                    ids=[i for i, _, _ in part],
+                    embeddings=self.embeddings.embed_documents([s for _, s, _ in part]),
+                    documents=[s for _, s, _ in part],
+                    metadatas=[m for _, _, m in part],
+                )
             if progress:
                 progress(min(start + BATCH, len(chunks)), len(chunks))
 
@@ -263,6 +314,8 @@ class GuideIndex:
         self._meta.upsert(ids=[ACTIVE_KEY], documents=[name], embeddings=[[0.0]])
         if previous and previous != name:
             self.client.delete_collection(previous)
+            if f"{SENTENCES_PREFIX}{previous}" in self._collection_names():
+                self.client.delete_collection(f"{SENTENCES_PREFIX}{previous}")
 
     def _drop_orphans(self) -> None:
         """Collections left by an ingest that was killed before it could switch over."""
@@ -270,6 +323,8 @@ class GuideIndex:
         for name in self._collection_names():
             if name.startswith(GUIDE_PREFIX) and name != active:
                 log.info("removing unfinished index version %s", name)
+                self.client.delete_collection(name)
+            elif name.startswith(SENTENCES_PREFIX) and name != f"{SENTENCES_PREFIX}{active}":
                 self.client.delete_collection(name)
 
     def _collection_names(self) -> Iterable[str]:

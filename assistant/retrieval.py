@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by reciprocal rank, diversified by page."""
+"""Hybrid retrieval: dense (chunk + best-sentence vectors) + BM25 (bm25s) + named pages,
+fused by reciprocal rank, diversified by page."""
 
 from __future__ import annotations
 
@@ -16,18 +17,21 @@ import numpy as np
 import Stemmer
 from pydantic import BaseModel
 
-from .index import GuideIndex, chunk_from_record
+from .index import GuideIndex, chunk_from_record, read_vectors
 from .models import Chunk, SearchHit
+from .safety import valid_unicode
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
-RRF_K = 60
+RRF_K = 10  # a small k lets one channel's confident first place count against mid-list agreement
 CANDIDATES = 40
+SHORTLIST = 1000  # chunks whose sentences are scored for a query: every chunk of the guide, the nearest 3% of 10k pages
 NOTE_WEIGHT = 1.2  # a user's own notes on their question outrank general guidance of equal rank
 MAX_NOTE_CHUNKS = 2000
 VECTOR_CACHE = 50_000  # sentence vectors kept (~75 MB at 384 dimensions)
+COMMON_WORD = 0.2  # share of chunks using a word beyond which a one-word title no longer names its page
 ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
 STOPWORDS = set(
@@ -139,6 +143,8 @@ class HybridRetriever:
         self.chunks = index.all_chunks()
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
         self.lexical = Lexical([c.embed_text for c in self.chunks])
+        self.stored_sentences: dict[str, int] = {}  # a sentence's row in sentence_vectors, filled by _load_vectors
+        self.dense_vectors, self.sentence_vectors, self.sentence_span = self._load_vectors()
         self.title_words = [content_words(c.title) for c in self.chunks]
         self.acronyms = [{a.lower() for a in ACRONYM.findall(c.title)} for c in self.chunks]
         # Inverted indexes keep "named page" matching cheap on a large guide.
@@ -149,27 +155,60 @@ class HybridRetriever:
                 self.by_title_word.setdefault(word, []).append(i)
             if chunk.tool_number is not None:
                 self.by_tool.setdefault(chunk.tool_number, []).append(i)
+        chunk_words = [content_words(c.embed_text) for c in self.chunks]
+        frequency: dict[str, int] = {}
+        for words in chunk_words:
+            for word in words:
+                frequency[word] = frequency.get(word, 0) + 1
+        self.common_words = {w for w, n in frequency.items() if n > COMMON_WORD * len(self.chunks)}
         self.reranker = load_reranker(settings.reranker_model)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.vocabulary = Vocabulary([c.embed_text for c in self.chunks])
+
+    def _load_vectors(self):
+        """Chunk vectors, and their sentences' vectors grouped by chunk (``sentence_span[i]``: the rows of
+        chunk i). Sentences are kept in float16: half the memory, and a cosine off by ~0.001 ranks the same."""
+        empty = np.zeros((0, 0), dtype=np.float32)
+        no_spans = np.zeros((len(self.chunks), 2), dtype=np.int64)
+        if not self.chunks:
+            return empty, empty, no_spans
+        ids, _, _, vectors = read_vectors(self.collection)
+        row = {cid: n for n, cid in enumerate(ids)}
+        chunk_vectors = vectors[[row[c.id] for c in self.chunks]]
+        sentences = self.index.sentence_collection()
+        if sentences is None:
+            log.warning("this index has no sentence vectors: run `inspired ingest` to add them")
+            return chunk_vectors, empty, no_spans
+        _, texts, metas, sentence_vectors = read_vectors(sentences)
+        owners = np.array([self.position.get(m["chunk_id"], -1) for m in metas], dtype=np.int64)
+        keep = np.flatnonzero(owners >= 0)
+        order = keep[np.argsort(owners[keep], kind="stable")]
+        self.stored_sentences = {texts[i]: row for row, i in enumerate(order)}
+        counts = np.bincount(owners[order], minlength=len(self.chunks))
+        ends = np.cumsum(counts)
+        return chunk_vectors, sentence_vectors[order].astype(np.float16), np.stack([ends - counts, ends], axis=1)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HybridRetriever":
         return cls(settings, GuideIndex(settings))
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Sentence vectors, each text embedded once: the same passages come back for many questions."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        """Sentence vectors: the guide's own sentences from the index, any other text embedded once and
+        cached (the same passages and titles come back for many questions)."""
+        fresh_texts = [t for t in texts if t not in self.stored_sentences]
+        missing = [t for t in dict.fromkeys(fresh_texts) if t not in self._vectors]
         if missing:
             fresh = np.asarray(self.index.embeddings.embed_documents(missing), dtype=np.float32)
             self._vectors.update(zip(missing, fresh))
             while len(self._vectors) > VECTOR_CACHE:
                 self._vectors.popitem(last=False)
-        for text in texts:
+        for text in fresh_texts:
             self._vectors.move_to_end(text)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.vstack([self._vectors[t] for t in texts])
+        stored = self.stored_sentences
+        rows = [self.sentence_vectors[stored[t]].astype(np.float32) if t in stored else self._vectors[t] for t in texts]
+        return np.vstack(rows)
 
     def knows(self, word: str) -> bool:
         return self.vocabulary.knows(word)
@@ -182,7 +221,7 @@ class HybridRetriever:
         self, query: str, k: int | None = None, *, filters: SearchFilters | None = None, owner: str | None = None
     ) -> list[SearchHit]:
         k = k or self.settings.retrieval_k
-        query = query.strip()
+        query = valid_unicode(query).strip()
         if not query or (not self.chunks and not owner):
             return []
         filters = filters or SearchFilters()
@@ -193,8 +232,9 @@ class HybridRetriever:
 
         want_guide = filters.source_kind in (None, "guide")
         if want_guide and self.chunks:
-            dense = self._dense(vector, filters, similarity) if "dense" in self.channels else []
-            lexical = self._lexical(query, filters) if "lexical" in self.channels else []
+            mask = np.array([filters.admits(c) for c in self.chunks], dtype=np.float32) if filters.chroma_where() else None
+            dense = self._dense(vector, mask, similarity) if "dense" in self.channels else []
+            lexical = self._lexical(query, mask) if "lexical" in self.channels else []
             named = self._named(query, filters) if "named" in self.channels else []
             rankings += [(1.0, dense), (1.0, lexical), (2.0, named)]
             pool.update({cid: self.chunks[self.position[cid]] for _, ranking in rankings for cid in ranking})
@@ -222,19 +262,38 @@ class HybridRetriever:
             hits = self._rerank(query, hits[: max(20, k)])
         return hits[:k]
 
-    def _dense(self, vector: list[float], filters: SearchFilters, similarity: dict[str, float]) -> list[str]:
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=min(CANDIDATES, len(self.chunks)), where=filters.chroma_where(), include=["distances"]
-        )
-        ids = result["ids"][0]
-        for cid, distance in zip(ids, result["distances"][0]):
-            similarity[cid] = 1.0 - float(distance)
-        return [cid for cid in ids if cid in self.position]
+    def _dense(self, vector: list[float], mask: np.ndarray | None, similarity: dict[str, float]) -> list[str]:
+        """Chunks by their own cosine plus that of their best sentence: a passage matches as a whole or by one point."""
+        query = np.asarray(vector, dtype=np.float32)
+        cosine = self.dense_vectors @ query
+        if mask is not None:
+            cosine = np.where(mask > 0, cosine, -np.inf)
+        score = cosine + self._best_sentence(query, cosine)
+        top = np.argpartition(-score, CANDIDATES)[:CANDIDATES] if len(score) > CANDIDATES else np.arange(len(score))
+        order = [int(i) for i in top[np.argsort(-score[top])] if np.isfinite(score[i])]
+        for i in order:
+            similarity[self.chunks[i].id] = float(cosine[i])
+        return [self.chunks[i].id for i in order]
 
-    def _lexical(self, query: str, filters: SearchFilters) -> list[str]:
-        mask = None
-        if filters.chroma_where():
-            mask = np.array([filters.admits(c) for c in self.chunks], dtype=np.float32)
+    def _best_sentence(self, query: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        """Each chunk's best sentence cosine (its own cosine when it has no sentences), worked out for the
+        SHORTLIST chunks nearest the query only: on a large guide, scoring every sentence costs more than the
+        rest of a search together."""
+        best = cosine.copy()
+        if not len(self.sentence_vectors):
+            return best
+        shortlist = np.argpartition(-cosine, SHORTLIST)[:SHORTLIST] if len(cosine) > SHORTLIST else np.arange(len(cosine))
+        begin, end = self.sentence_span[shortlist].T
+        shortlist, begin, lengths = shortlist[end > begin], begin[end > begin], (end - begin)[end > begin]
+        if not len(shortlist):
+            return best
+        offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+        rows = np.repeat(begin - offsets, lengths) + np.arange(lengths.sum())
+        similarities = self.sentence_vectors[rows].astype(np.float32) @ query
+        best[shortlist] = np.maximum.reduceat(similarities, offsets)
+        return best
+
+    def _lexical(self, query: str, mask: np.ndarray | None) -> list[str]:
         return [self.chunks[i].id for i in self.lexical.ranked(query, mask, CANDIDATES)]
 
     def _named(self, query: str, filters: SearchFilters) -> list[str]:
@@ -250,7 +309,10 @@ class HybridRetriever:
                 continue
             by_number = chunk.tool_number is not None and chunk.tool_number in numbers
             title_core = {w for w in self.title_words[i] if not w.isdigit()} - acronyms
-            by_title = len(title_core) >= 1 and title_core <= words and (len(title_core) >= 2 or len(words) <= 3)
+            # A one-word title names its page only in a short query, and only if the guide seldom uses that word.
+            by_title = len(title_core) >= 1 and title_core <= words and (
+                len(title_core) >= 2 or (len(words) <= 3 and not title_core <= self.common_words)
+            )
             if by_number or by_title or acronyms & words:
                 named.append((len(title_core) + 10 * by_number, chunk.ordinal, chunk.id))
         named.sort(key=lambda item: (-item[0], item[1], item[2]))

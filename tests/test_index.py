@@ -1,7 +1,7 @@
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.index import GuideIndex
+from assistant.index import GuideIndex, passage_sentences
 from assistant.models import Page
 
 
@@ -29,6 +29,13 @@ def test_first_ingest_adds_every_page(fake_index):
     report = fake_index.ingest(pages_with())
     assert (report.added, report.updated, report.removed, report.unchanged) == (3, 0, 0, 0)
     assert report.chunks == 3 == fake_index.count()
+
+
+def test_a_page_with_nothing_to_index_is_named_in_the_report(fake_index):
+    headings = Page(url="https://guide.test/headings", title="H", markdown="# H\n\n## Only headings\n")
+    report = fake_index.ingest([*pages_with(), headings])
+    assert report.warnings == ["https://guide.test/headings: skipped, the page has no text to index"]
+    assert report.added == 3 and "https://guide.test/headings" not in fake_index.page_hashes()
 
 
 def test_second_ingest_with_nothing_changed_touches_nothing(fake_index):
@@ -70,7 +77,7 @@ def test_unchanged_pages_are_not_re_embedded(settings):
     index.ingest(pages_with())
     counting.calls = 0
     index.ingest(pages_with(lambda p: {**p, "https://guide.test/a": "# A\n\nThe host convenes everyone."}))
-    assert counting.calls == 1
+    assert counting.calls == 2  # the changed chunk and its one sentence
 
 
 def test_an_ingest_killed_midway_leaves_the_previous_index_whole(settings, fake_index):
@@ -110,3 +117,47 @@ def test_notes_are_kept_apart_per_owner(fake_index):
     fake_index.delete_note("alice", "note-1")
     assert fake_index.notes_collection().get(where={"owner": "alice"})["ids"] == []
     assert fake_index.count() == 0  # the guide collection never receives notes
+
+
+def test_sentences_split_on_stops_and_lines_without_markup_or_scraps():
+    text = "**Note:** the host invites every ministry early.\n- Donors fund the dialogue, not the parties. Who chairs?\n| a | b |"
+    assert passage_sentences(text) == ["the host invites every ministry early.", "Donors fund the dialogue, not the parties."]
+
+
+def test_stored_sentences_serve_the_composer_without_the_model(settings, guide_index, monkeypatch):
+    """The composer's candidate sentences are the index's own: an extract embeds nothing but the question."""
+    from assistant.compose import Composer
+    from assistant.retrieval import HybridRetriever
+
+    retriever = HybridRetriever(settings, guide_index)
+    composer = Composer(settings, retriever)
+    question = "How should the host prepare the first dialogue session?"
+    retriever._query_vector(question)  # the question itself is the one thing a search embeds
+    embedded: list[str] = []
+    original = guide_index.embeddings.embed_documents
+    monkeypatch.setattr(type(guide_index.embeddings), "embed_documents", lambda self, texts: embedded.extend(texts) or original(texts))
+    answer = composer.ask(question)
+    assert answer.citations and not answer.abstained
+    assert not [text for text in embedded if text in retriever.stored_sentences]
+    assert any(sentence in answer.markdown for sentence in retriever.stored_sentences)  # it did quote the guide
+
+
+def test_each_version_keeps_its_sentences_and_loses_them_with_it(fake_index):
+    fake_index.ingest(pages_with())
+    first = fake_index.active_name()
+    stored = fake_index.sentence_collection().get(include=["metadatas"])
+    assert sorted(m["url"] for m in stored["metadatas"]) == ["https://guide.test/a", "https://guide.test/b", "https://guide.test/c"]
+
+    fake_index.ingest(pages_with(lambda p: {**p, "https://guide.test/c": "# C\n\nMedia report on the dialogue. Editors follow the talks."}))
+    sentences = fake_index.sentence_collection().get()["documents"]
+    assert "The host convenes the partners." in sentences and "Editors follow the talks." in sentences
+    assert "Media report on the dialogue." in sentences
+    assert not any(first in name for name in fake_index._collection_names())
+
+
+def test_an_index_without_sentence_vectors_is_rebuilt_by_the_next_ingest(fake_index):
+    fake_index.ingest(pages_with())
+    fake_index.client.delete_collection(f"sentences_{fake_index.active_name()}")
+    assert fake_index.sentence_collection() is None
+    report = fake_index.ingest(pages_with())
+    assert report.added == 3 and fake_index.sentence_collection().count() == 3

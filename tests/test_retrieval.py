@@ -1,3 +1,4 @@
+import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant.index import GuideIndex
@@ -96,3 +97,81 @@ def test_names_in_a_question():
     assert names_in("What has INSPIRED achieved in Ukraine?") == ["Ukraine"]
     assert names_in("Did the COVID-19 pandemic change it? Ask NGOs.") == ["COVID-19"]
     assert names_in("Moldova: what happened?") == []
+
+
+class KeywordEmbedding(DeterministicFakeEmbedding):
+    """A vector per text counting a few known words: similarity is plain word overlap, easy to reason about."""
+
+    words: tuple[str, ...] = ()
+
+    def _vector(self, text: str) -> list[float]:
+        import re
+
+        import numpy as np
+
+        found = re.findall(r"\w+", text.lower())
+        vector = np.array([found.count(w) for w in self.words] + [0.01], dtype=float)
+        return list(vector / np.linalg.norm(vector))
+
+    def embed_documents(self, texts):
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text):
+        return self._vector(text)
+
+
+def small_index(settings, pages: dict[str, str], embeddings):
+    from assistant.models import Page
+
+    index = GuideIndex(settings, embeddings=embeddings)
+    index.ingest([Page(url=f"https://guide.test/{slug}", title=slug.capitalize(), markdown=text) for slug, text in pages.items()])
+    return index
+
+
+def test_a_passage_is_found_by_its_one_sentence_on_the_question(settings):
+    words = ("budgets", "donors", "ministries", "parliaments", "media", "courts", "unions", "timing",
+             "venues", "minutes", "agendas", "quorum", "facilitator", "national", "country", "notes")
+    pages = {
+        # Many topics, one of them exactly the question's: the chunk as a whole matches it only loosely.
+        "overview": "# Overview\n\nBudgets, donors, ministries, parliaments, media, courts, unions, timing, venues, "
+                    "minutes, agendas and quorum all need planning.\n\nThe facilitator is a national of the country.",
+        # Close to the question as a whole, yet never about it.
+        "roles": "# Roles\n\nThe national facilitator takes the notes.",
+    }
+    index = small_index(settings, pages, KeywordEmbedding(size=len(words) + 1, words=words))
+    question = "why should the facilitator be a national of the country?"
+    assert urls(HybridRetriever(settings, index, channels=frozenset({"dense"})).search(question, 2)) == ["/overview", "/roles"]
+
+    index.client.delete_collection(f"sentences_{index.active_name()}")  # whole chunks alone rank the other way
+    assert urls(HybridRetriever(settings, index, channels=frozenset({"dense"})).search(question, 2)) == ["/roles", "/overview"]
+
+
+def test_a_one_word_title_names_its_page_only_if_the_guide_seldom_uses_the_word(settings):
+    pages = {
+        "media": "# Media\n\nJournalists report on the talks once the partners agree to go public.",
+        "tools": "# Tools\n\nEach of the tools below serves one purpose of the dialogue.",
+        **{f"tool-{n}": f"# Tool {n}\n\nThis is one of the tools for step {n} of the talks." for n in range(4)},
+    }
+    index = small_index(settings, pages, DeterministicFakeEmbedding(size=8))
+    named = HybridRetriever(settings, index, channels=frozenset({"named"}))
+    assert urls(named.search("tools and media", 5)) == ["/media"]
+    assert urls(named.search("media", 5)) == ["/media"]
+
+
+@pytest.mark.parametrize("shortlist", [3, 10_000])
+def test_best_sentence_is_each_shortlisted_chunks_top_sentence_cosine(retriever, monkeypatch, shortlist):
+    """Checked against a plain loop: the nearest ``shortlist`` chunks get their best sentence, the rest their own cosine."""
+    import numpy as np
+
+    from assistant import retrieval
+
+    monkeypatch.setattr(retrieval, "SHORTLIST", shortlist)
+    query = np.asarray(retriever._query_vector("who should be around the table in a dialogue?"), dtype=np.float32)
+    cosine = retriever.dense_vectors @ query
+    nearest = set(np.argsort(-cosine)[:shortlist].tolist())
+    expected = cosine.copy()
+    for i, (begin, end) in enumerate(retriever.sentence_span):
+        if i in nearest and end > begin:
+            expected[i] = max(float(v.astype(np.float32) @ query) for v in retriever.sentence_vectors[begin:end])
+    assert np.allclose(retriever._best_sentence(query, cosine), expected, atol=1e-5)
+    assert (expected != cosine).sum() >= min(shortlist, 3)  # the sentences did change some scores
