@@ -63,12 +63,12 @@ def test_missing_context_is_said_and_listed_as_gaps(composer):
     briefing = composer.brief(BriefingRequest(request=MOLDOVA))
     local = next(s for s in briefing.sections if s.heading == "Local context")
     assert local.citations == [] and "Moldova" in local.markdown
-    assert "Current political context in Moldova (not in the guide — add your country notes)" in briefing.gaps
+    assert "Current political and security situation in Moldova (not in the guide — add your country notes)" in briefing.gaps
     assert "Purpose of the mission: what the visit should achieve" in briefing.gaps
     assert any("minister" in gap for gap in briefing.gaps)
     assert "Dates and programme of the visit" in briefing.gaps
     bare = composer.brief(BriefingRequest(request="Prepare a briefing"))
-    assert {"Country of the mission", "Meetings planned: who the visitor will meet"} <= set(bare.gaps)
+    assert {"Country of the mission", "Meetings planned: names and current posts of the counterparts the visitor will meet"} <= set(bare.gaps)
 
 
 def test_local_context_uses_the_owners_notes_labelled_as_such(composer, retriever):
@@ -83,7 +83,7 @@ def test_local_context_uses_the_owners_notes_labelled_as_such(composer, retrieve
     assert "paused after parliament rejected the draft budget" in local.markdown
     assert "corrupt" not in local.markdown and "Georgia" not in local.markdown
     assert local.citations and all(c.source_kind == "note" for c in local.citations)
-    assert not any(gap.startswith("Current political context in Moldova (not in the guide") for gap in briefing.gaps)
+    assert not any(gap.startswith("Current political and security situation in Moldova (not in the guide") for gap in briefing.gaps)
 
 
 def test_audiences_resolve_leniently():

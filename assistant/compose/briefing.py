@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from pydantic import BaseModel, Field
 
@@ -14,9 +15,13 @@ from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
-from .text import fold
+from .text import fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
+CURRENT_FACTS_GAPS = [
+    "Latest figures and the current status of the policy, law or reform under discussion",
+    "Current state of the dialogue: commitments made so far and the current positions of those who made them",
+]
 HITS_PER_SECTION = 5
 MAX_MODEL_GAPS_PER_SECTION = 3
 
@@ -47,8 +52,9 @@ SECTIONS = [
                 "follow-up after the mission: monitoring commitments, reporting collective progress, next steps of the dialogue process", 3),
 ]
 
-# Written first, so the passages they most need are not already quoted by the broader sections.
-WRITTEN_FIRST = ("Risks and sensitivities", "Do's and don'ts")
+# Written first, so the passages they most need are not already quoted by the broader sections: the few
+# sentences on the country can only go in the local context.
+WRITTEN_FIRST = (LOCAL_CONTEXT, "Risks and sensitivities", "Do's and don'ts")
 
 # -- reading the free-text request ------------------------------------------------------------
 _NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]+)*)"
@@ -119,12 +125,16 @@ def request_gaps(request: BriefingRequest) -> list[str]:
         gaps.append("Purpose of the mission: what the visit should achieve")
     if not request.phase:
         gaps.append("Current phase of the dialogue process")
+    if not request.policy_area:
+        gaps.append("Policy area and topic under discussion")
     if request.meetings:
-        gaps.append(f"Names and positions of the people to be met ({', '.join(request.meetings)})")
+        gaps.append(f"Names and current posts of the people to be met ({', '.join(request.meetings)})")
     else:
-        gaps.append("Meetings planned: who the visitor will meet")
+        gaps.append("Meetings planned: names and current posts of the counterparts the visitor will meet")
     if not _DATE.search(request.request or ""):
         gaps.append("Dates and programme of the visit")
+    # The guide is a fixed text: whatever has changed since it was written has to come from the user.
+    gaps += CURRENT_FACTS_GAPS
     return gaps
 
 
@@ -156,10 +166,7 @@ class _State:
         self.use_model = use_model
         self.model_sections = 0
         self.notice: str | None = None
-        self.quoted: set[str] = set()  # sentences already used: each is quoted in one section only
-
-    def fresh(self, sentences: list[Sentence]) -> list[Sentence]:
-        return [s for s in sentences if s.text not in self.quoted]
+        self.used: list[Sentence] = []  # sentences already quoted: each is quoted in one section only
 
 
 def write_briefing(drafting: Drafting, request: BriefingRequest, *, owner: str | None = None) -> Briefing:
@@ -167,7 +174,7 @@ def write_briefing(drafting: Drafting, request: BriefingRequest, *, owner: str |
     state = _State(use_model=drafting.chat_model is not None)
     state.gaps.extend(request_gaps(request))
     written: dict[str, BriefingSection] = {}
-    for spec in sorted(SECTIONS, key=lambda spec: spec.heading not in WRITTEN_FIRST):
+    for spec in sorted(SECTIONS, key=lambda spec: WRITTEN_FIRST.index(spec.heading) if spec.heading in WRITTEN_FIRST else len(WRITTEN_FIRST)):
         written[spec.heading] = (
             _local_context(drafting, request, owner, state) if spec is LOCAL_CONTEXT_SPEC else _section(drafting, spec, request, owner, state)
         )
@@ -189,17 +196,40 @@ def _query(spec: SectionSpec, request: BriefingRequest) -> str:
 
 
 def _section(drafting: Drafting, spec: SectionSpec, request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
+    """The section's passages come from two queries: what such a section always needs, and what this request asks
+    of it; the sentences quoted are the ones closest to both."""
     query = _query(spec, request)
-    hits = drafting.search(query, HITS_PER_SECTION, owner=owner if spec.with_notes else None)
+    focus = _focus_query(spec, request)
+    notes_owner = owner if spec.with_notes else None
+    hits = drafting.search(query, HITS_PER_SECTION, owner=notes_owner)
+    if focus:
+        hits = _merged(hits, drafting.search(focus, HITS_PER_SECTION, owner=notes_owner))
     hits = [h for h in hits if _about_the_country(h, request.country)]
     drafted = _model_section(drafting, spec.heading, hits, request, state)
     if drafted is not None:
         return drafted
-    sentences = select_sentences(query, state.fresh(passage_sentences(hits)), drafting.retriever.embed, spec.sentences)
+    candidates = [s for s in passage_sentences(hits) if not is_signpost(s.text)]
+    sentences = select_sentences(f"{query} {focus}".strip(), candidates, drafting.retriever.embed, spec.sentences, after=state.used)
     if not sentences:
         state.gaps.append(f"{spec.heading}: the guide has nothing on this for the mission — add your own notes")
         return BriefingSection(heading=spec.heading, markdown="The guide has no passage on this for the mission.")
     return _extract_section(spec.heading, reading_order(sentences), state, bullets=spec.bullets)
+
+
+def _focus_query(spec: SectionSpec, request: BriefingRequest) -> str:
+    """The request itself, read for this section ("… — Risks and sensitivities"); empty when there is no request."""
+    text = (request.request or "").strip()
+    return f"{text} — {spec.heading}" if text else ""
+
+
+def _merged(first: list[SearchHit], second: list[SearchHit]) -> list[SearchHit]:
+    """Both lists interleaved, best first, each passage once."""
+    merged: dict[str, SearchHit] = {}
+    for pair in zip_longest(first, second):
+        for hit in pair:
+            if hit is not None:
+                merged.setdefault(hit.chunk.id, hit)
+    return list(merged.values())
 
 
 def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
@@ -209,10 +239,14 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
         return BriefingSection(heading=LOCAL_CONTEXT, markdown="No country was given for this mission, so there is no local context to report.")
     query = _query(LOCAL_CONTEXT_SPEC, request)
     notes = _country_notes(drafting, query, country, owner)
-    guide = [h for h in drafting.search(country, 8, filters=SearchFilters(source_kind="guide")) if _mentions(h.chunk.text, country)]
+    guide_hits = _merged(
+        drafting.search(country, 8, filters=SearchFilters(source_kind="guide")),
+        drafting.search(f"{country}: {request.request}", 8, filters=SearchFilters(source_kind="guide")) if request.request else [],
+    )
+    guide = [h for h in guide_hits if _mentions(h.chunk.text, country)]
     if not notes:
         detail = "not in the guide — add your country notes" if not guide else "add your country notes"
-        state.gaps.append(f"Current political context in {country} ({detail})")
+        state.gaps.append(f"Current political and security situation in {country} ({detail})")
     if not notes and not guide:
         return BriefingSection(
             heading=LOCAL_CONTEXT,
@@ -222,8 +256,10 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
     if drafted is not None:
         return drafted
     parts, citations = [], []
-    note_sentences = select_sentences(query, state.fresh(passage_sentences(notes)), drafting.retriever.embed, 4)
-    guide_sentences = [s for s in state.fresh(passage_sentences(guide)) if _mentions(s.text, country)][:3]
+    note_sentences = select_sentences(query, passage_sentences(notes), drafting.retriever.embed, 4, after=state.used)
+    # The guide's sentences on that country closest to what the request is about, not merely the first found.
+    on_country = [s for s in passage_sentences(guide) if _mentions(s.text, country)]
+    guide_sentences = select_sentences(f"{country}: {request.request or ''}", on_country, drafting.retriever.embed, 3, after=state.used)
     for label, sentences in (("**From your notes:**", note_sentences), (f"**What the guide says about {country}:**", guide_sentences)):
         if sentences:
             section = _extract_section(LOCAL_CONTEXT, reading_order(sentences), state, mark_notes=False)
@@ -258,7 +294,7 @@ def _extract_section(
     for group in groups:
         cited = []
         for sentence in group:
-            state.quoted.add(sentence.text)
+            state.used.append(sentence)
             citation = state.registry.cite(sentence.chunk)
             if citation not in citations:
                 citations.append(citation)

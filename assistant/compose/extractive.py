@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,21 +16,25 @@ EXTRACT_LABEL = "*Extract from the INSPIRED guide — no language model used.*"
 EXTRACT_LABEL_WITH_NOTES = "*Extract from the INSPIRED guide and your notes — no language model used.*"
 NOT_COVERED = "The guide does not cover this."
 SENTENCES_FOR_LENGTH = {"short": 2, "normal": 4, "long": 7}
+ANSWER_LEAD_PAGES = 2
 
 # Sentence score = query similarity + these bonuses; weights picked so similarity dominates.
 LEXICAL_WEIGHT = 0.3
 RANK_WEIGHT = 0.1
+PLACE_WEIGHT = 0.5
 LANGUAGE_BONUS = 0.05
 MMR_LAMBDA = 0.75
 NEAR_DUPLICATE = 0.9
 RELEVANCE_FLOOR = 0.5  # of the best sentence's score: weaker sentences are left out rather than padding
+LEAD_PAGE_FLOOR = 0.6  # of the best sentence's score: the top page's best sentence is quoted from this share up
+NEXT_PAGE_FLOOR = 0.8  # a further page is quoted first only when its best sentence is nearly the best
 LEXICAL_CONFIDENCE_WEIGHT = 0.5  # word overlap counts half as much as cosine similarity towards answering at all
 
 Embed = Callable[[list[str]], np.ndarray]
 
 
 _ANAPHORIC_START = re.compile(
-    r"^(?:they|it|this|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
+    r"^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b",
     re.I,
 )
@@ -73,50 +77,91 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
 def score_sentences(
     query: str, sentences: list[Sentence], embed: Embed, *, language: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each sentence's relevance to the query, and the sentences' own embeddings (rows, L2-normalised)."""
-    vectors = np.asarray(embed([query, *(s.text for s in sentences)]), dtype=float)
-    similarity = np.clip(vectors[1:] @ vectors[0], 0.0, None)
+    """Each sentence's relevance to the query, and the sentences' own embeddings (rows, L2-normalised).
+
+    A sentence is read in the light of where it stands: "This is rarely easy" on the page about donors
+    answers a question about donors, so the similarity of its page title and headings counts too.
+    """
+    places = list(dict.fromkeys(place(s.chunk) for s in sentences))
+    vectors = np.asarray(embed([query, *(s.text for s in sentences), *places]), dtype=float)
+    similarity = np.clip(vectors[1 : len(sentences) + 1] @ vectors[0], 0.0, None)
+    place_similarity = dict(zip(places, np.clip(vectors[len(sentences) + 1 :] @ vectors[0], 0.0, None)))
     query_keywords = keywords(query)
     scores = np.array(
         [
             similarity[i]
+            + PLACE_WEIGHT * place_similarity[place(s.chunk)]
             + LEXICAL_WEIGHT * keyword_overlap(query_keywords, s.text)
             + RANK_WEIGHT / (1 + s.hit_rank)
             + (LANGUAGE_BONUS if language and s.chunk.lang == language else 0.0)
             for i, s in enumerate(sentences)
         ]
     )
-    return scores, vectors[1:]
+    return scores, vectors[1 : len(sentences) + 1]
+
+
+def place(chunk: Chunk) -> str:
+    """Where a passage stands: its page title and headings."""
+    return " › ".join(dict.fromkeys([chunk.title, *chunk.heading_path]))
 
 
 def select_sentences(
-    query: str, sentences: list[Sentence], embed: Embed, count: int, *, language: str | None = None, at_least: int = 0
+    query: str, sentences: list[Sentence], embed: Embed, count: int, *, language: str | None = None, at_least: int = 0,
+    lead_pages: int = 0, after: Sequence[Sentence] = (),
 ) -> list[Sentence]:
     """The ``count`` best sentences for the query, near-duplicates removed (maximal marginal relevance).
 
-    Sentences far below the best one are left out, unless needed to reach ``at_least``.
+    With ``lead_pages``, the best sentence of each of the first pages retrieved is taken first (see
+    :func:`page_leads`). ``after`` holds sentences already used elsewhere in the same draft: they are not
+    repeated and what repeats their content ranks lower. Sentences far below the best one are left out,
+    unless needed to reach ``at_least``.
     """
+    used = {s.text for s in after}
+    sentences = [s for s in sentences if s.text not in used]
     if not sentences or count <= 0:
         return []
     scores, vectors = score_sentences(query, sentences, embed, language=language)
     floor = RELEVANCE_FLOOR * scores.max()
     pairwise = vectors @ vectors.T
-    chosen: list[int] = []
+    earlier = np.asarray(embed([s.text for s in after]), dtype=float) @ vectors.T if after else np.zeros((0, len(sentences)))
+    chosen: list[int] = page_leads(sentences, scores, lead_pages)[:count]
+
+    def redundancy(i: int) -> float:
+        return max([*(pairwise[i, j] for j in chosen), *earlier[:, i]], default=0.0)
 
     def marginal(i: int) -> float:
-        redundancy = max((pairwise[i, j] for j in chosen), default=0.0)
-        return MMR_LAMBDA * scores[i] - (1 - MMR_LAMBDA) * redundancy
+        return MMR_LAMBDA * scores[i] - (1 - MMR_LAMBDA) * redundancy(i)
 
     def pick(candidates: list[int], until: int) -> None:
         while candidates and len(chosen) < until:
             best = max(candidates, key=marginal)
             candidates.remove(best)
-            if not any(pairwise[best, j] >= NEAR_DUPLICATE for j in chosen):
+            if redundancy(best) < NEAR_DUPLICATE:
                 chosen.append(best)
 
-    pick([i for i in range(len(sentences)) if scores[i] >= floor], count)
-    pick([i for i in range(len(sentences)) if scores[i] < floor], min(at_least, count))
+    pick([i for i in range(len(sentences)) if scores[i] >= floor and i not in chosen], count)
+    pick([i for i in range(len(sentences)) if scores[i] < floor and i not in chosen], min(at_least, count))
     return [sentences[i] for i in chosen]
+
+
+def page_leads(sentences: list[Sentence], scores: np.ndarray, pages: int) -> list[int]:
+    """The best sentence of each of the first ``pages`` pages retrieved, when it is close to the best sentence.
+
+    Retrieval ranks pages on their whole text, which a single sentence's similarity undersells: the top page
+    is quoted whenever it has a relevant sentence, the next ones only when theirs is nearly as good.
+    """
+    best_by_page: dict[str, int] = {}
+    for i, sentence in sorted(enumerate(sentences), key=lambda pair: pair[1].hit_rank):
+        url = sentence.chunk.url
+        if url in best_by_page or len(best_by_page) < pages:
+            if url not in best_by_page or scores[i] > scores[best_by_page[url]]:
+                best_by_page[url] = i
+    leads = list(best_by_page.values())
+    top = scores.max()
+    return [
+        i for rank, i in enumerate(leads)
+        if scores[i] >= (LEAD_PAGE_FLOOR if rank == 0 else NEXT_PAGE_FLOOR) * top
+    ]
 
 
 def reading_order(selected: list[Sentence]) -> list[list[Sentence]]:
@@ -144,7 +189,7 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
 def extract_pieces(
     query: str, hits: list[SearchHit], embed: Embed, count: int, registry: CitationRegistry, *, language: str | None = None
 ) -> list[str]:
-    selected = select_sentences(query, passage_sentences(hits), embed, count, language=language)
+    selected = select_sentences(query, passage_sentences(hits), embed, count, language=language, lead_pages=ANSWER_LEAD_PAGES)
     return render_pieces(reading_order(selected), registry)
 
 

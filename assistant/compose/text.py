@@ -29,6 +29,13 @@ _LABEL_START = re.compile(r"^(?:\S+\s+){0,3}\S+\s*:\s")
 _TERM_DASH_START = re.compile(r"^(?:\S+\s+){0,3}\S+\s+[–—]\s")
 MAX_LABEL_VALUE_WORDS = 8
 
+# "This section looks at…", "Each sub-page describes…": sentences about the website's layout, not its advice.
+_SIGNPOST = re.compile(
+    r"\b(?:this|the following|the next|each|every) (?:section|sub-?page|page|chapter)s?\b|\bsub-?pages?\b"
+    r"|\b(?:esta|este|cada) (?:secci[oó]n|se[cç][aã]o|p[aá]gina|subp[aá]gina)\b",
+    re.I,
+)
+
 MIN_SENTENCE_WORDS = 6
 MAX_SENTENCE_WORDS = 90
 
@@ -171,6 +178,11 @@ def _is_label(sentence: str) -> bool:
 
 def _is_index_entry(sentence: str) -> bool:
     return bool(_TERM_DASH_START.match(sentence)) and len(re.findall(r"\s[–—]\s", sentence)) == 1
+
+
+def is_signpost(sentence: str) -> bool:
+    """A sentence that points around the website ("This section looks at…") rather than saying something."""
+    return bool(_SIGNPOST.search(sentence))
 
 
 def looks_like_injection(text: str) -> bool:

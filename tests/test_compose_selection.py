@@ -1,0 +1,81 @@
+"""Sentence selection for extracts: the top page speaks, sentences used elsewhere are not repeated, signposts stay out."""
+
+from __future__ import annotations
+
+import numpy as np
+from fakes import FakeRetriever, offline_settings
+
+from assistant.compose import Composer
+from assistant.compose.extractive import passage_sentences, select_sentences
+from assistant.compose.points import topic_query
+from assistant.compose.text import is_signpost
+from assistant.models import BriefingRequest, Chunk, SearchHit
+
+# Hand-made vectors: axis 0 is "the question", the others are unrelated directions.
+VECTORS = {
+    "question": [1.0, 0.0, 0.0, 0.0],
+    "Page A": [0.0, 0.0, 0.0, 1.0],
+    "Page B": [0.0, 0.0, 0.0, 1.0],
+    "The first page holds a sentence that is fairly close to the question.": [0.7, 0.71, 0.0, 0.0],
+    "The second page holds a sentence that is very close to the question.": [0.95, 0.0, 0.31, 0.0],
+    "The second page also holds another sentence that is close to the question.": [0.9, 0.0, -0.1, 0.42],
+}
+
+
+def fake_embed(texts: list[str]) -> np.ndarray:
+    rows = np.array([VECTORS[t] for t in texts], dtype=float)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def hit(slug: str, title: str, text: str) -> SearchHit:
+    chunk = Chunk(id=f"{slug}#0", url=f"https://example.org/{slug}", title=title, text=text)
+    return SearchHit(chunk=chunk, score=1.0)
+
+
+HITS = [
+    hit("a", "Page A", "The first page holds a sentence that is fairly close to the question."),
+    hit("b", "Page B", "The second page holds a sentence that is very close to the question. "
+                       "The second page also holds another sentence that is close to the question."),
+]
+
+
+def test_the_top_page_is_quoted_even_when_another_page_scores_higher():
+    sentences = passage_sentences(HITS)
+    plain = select_sentences("question", sentences, fake_embed, 2)
+    assert {s.chunk.url for s in plain} == {"https://example.org/b"}
+    led = select_sentences("question", sentences, fake_embed, 2, lead_pages=1)
+    assert led[0].chunk.url == "https://example.org/a"
+
+
+def test_sentences_used_elsewhere_are_not_repeated():
+    sentences = passage_sentences(HITS)
+    first = select_sentences("question", sentences, fake_embed, 1)
+    second = select_sentences("question", sentences, fake_embed, 3, after=first)
+    assert first and not {s.text for s in first} & {s.text for s in second}
+
+
+def test_signposts_are_recognised():
+    assert is_signpost("This section looks at the people a host may invite to the talks.")
+    assert is_signpost("Each sub-page explains what one kind of actor brings to the process.")
+    assert not is_signpost("A host should meet each actor alone before the first joint session.")
+
+
+def test_request_wording_is_dropped_from_the_topic():
+    assert topic_query("Talking points for a hearing with the budget committee.") == "a hearing with the budget committee"
+    assert topic_query("the roadmap for reform") == "the roadmap for reform"
+
+
+def test_talking_points_quote_both_the_audience_page_and_the_topic(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever())
+    points = composer.points("parliaments", "Talking points on the risks of a high-level mission")
+    titles = [p.citations[0].title for p in points.points]
+    assert titles[0] == "Parliaments"
+    assert any(title != "Parliaments" for title in titles)
+    assert any("cuts both ways" in p.point for p in points.points)
+
+
+def test_briefing_lists_what_a_fixed_guide_cannot_know(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever())
+    briefing = composer.brief(BriefingRequest(request="Brief an envoy visiting Moldova on 3 May to meet the minister"))
+    assert any(gap.startswith("Latest figures and the current status") for gap in briefing.gaps)
+    assert any("security situation in Moldova" in gap for gap in briefing.gaps)
