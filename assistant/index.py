@@ -156,19 +156,18 @@ def read_all(collection, page_size: int = READ_PAGE) -> Iterable[tuple[str, dict
         yield from zip(got["ids"], got["metadatas"])
 
 
-def read_vectors(collection, page_size: int = READ_PAGE) -> tuple[list[str], list[str], list[dict], np.ndarray]:
-    """Ids, documents, metadata and vectors of every record, read in pages like `read_all`."""
+def read_vectors(collection, page_size: int = READ_PAGE, dtype=np.float32) -> tuple[list[str], list[dict], np.ndarray]:
+    """Ids, metadata and vectors of every record, read in pages like `read_all`; each page is converted
+    to ``dtype`` as it comes, so a float16 read never holds the whole collection in float32."""
     ids: list[str] = []
-    documents: list[str] = []
     metas: list[dict] = []
     vectors: list[np.ndarray] = []
     for offset in range(0, collection.count(), page_size):
-        got = collection.get(include=["documents", "metadatas", "embeddings"], limit=page_size, offset=offset)
+        got = collection.get(include=["metadatas", "embeddings"], limit=page_size, offset=offset)
         ids += got["ids"]
-        documents += got["documents"]
         metas += got["metadatas"]
-        vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
-    return ids, documents, metas, np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+        vectors.append(np.asarray(got["embeddings"], dtype=dtype))
+    return ids, metas, np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=dtype)
 
 
 class GuideIndex:

@@ -17,7 +17,7 @@ import numpy as np
 import Stemmer
 from pydantic import BaseModel
 
-from .index import GuideIndex, chunk_from_record, read_vectors
+from .index import GuideIndex, chunk_from_record, passage_sentences, read_vectors
 from .models import Chunk, SearchHit
 from .safety import valid_unicode
 from .settings import Settings
@@ -143,7 +143,9 @@ class HybridRetriever:
         self.chunks = index.all_chunks()
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
         self.lexical = Lexical([c.embed_text for c in self.chunks])
-        self.stored_sentences: dict[str, int] = {}  # a sentence's row in sentence_vectors, filled by _load_vectors
+        # The rows in sentence_vectors of the sentences of recently retrieved chunks, by text: the composer
+        # quotes those, and finds their vectors here instead of embedding them again.
+        self.known_sentences: OrderedDict[str, int] = OrderedDict()
         self.dense_vectors, self.sentence_vectors, self.sentence_span = self._load_vectors()
         self.title_words = [content_words(c.title) for c in self.chunks]
         self.acronyms = [{a.lower() for a in ACRONYM.findall(c.title)} for c in self.chunks]
@@ -172,21 +174,21 @@ class HybridRetriever:
         no_spans = np.zeros((len(self.chunks), 2), dtype=np.int64)
         if not self.chunks:
             return empty, empty, no_spans
-        ids, _, _, vectors = read_vectors(self.collection)
+        ids, _, vectors = read_vectors(self.collection)
         row = {cid: n for n, cid in enumerate(ids)}
         chunk_vectors = vectors[[row[c.id] for c in self.chunks]]
         sentences = self.index.sentence_collection()
         if sentences is None:
             log.warning("this index has no sentence vectors: run `inspired ingest` to add them")
             return chunk_vectors, empty, no_spans
-        _, texts, metas, sentence_vectors = read_vectors(sentences)
+        ids, metas, sentence_vectors = read_vectors(sentences, dtype=np.float16)
         owners = np.array([self.position.get(m["chunk_id"], -1) for m in metas], dtype=np.int64)
+        numbers = np.array([int(i.rsplit(":", 1)[1]) for i in ids], dtype=np.int64)  # ids are "<chunk id>:<n>"
         keep = np.flatnonzero(owners >= 0)
-        order = keep[np.argsort(owners[keep], kind="stable")]
-        self.stored_sentences = {texts[i]: row for row, i in enumerate(order)}
+        order = keep[np.lexsort((numbers[keep], owners[keep]))]  # by chunk, then in the chunk's own order
         counts = np.bincount(owners[order], minlength=len(self.chunks))
         ends = np.cumsum(counts)
-        return chunk_vectors, sentence_vectors[order].astype(np.float16), np.stack([ends - counts, ends], axis=1)
+        return chunk_vectors, sentence_vectors[order], np.stack([ends - counts, ends], axis=1)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HybridRetriever":
@@ -195,7 +197,7 @@ class HybridRetriever:
     def embed(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors: the guide's own sentences from the index, any other text embedded once and
         cached (the same passages and titles come back for many questions)."""
-        fresh_texts = [t for t in texts if t not in self.stored_sentences]
+        fresh_texts = [t for t in texts if t not in self.known_sentences]
         missing = [t for t in dict.fromkeys(fresh_texts) if t not in self._vectors]
         if missing:
             fresh = np.asarray(self.index.embeddings.embed_documents(missing), dtype=np.float32)
@@ -206,7 +208,7 @@ class HybridRetriever:
             self._vectors.move_to_end(text)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        stored = self.stored_sentences
+        stored = self.known_sentences
         rows = [self.sentence_vectors[stored[t]].astype(np.float32) if t in stored else self._vectors[t] for t in texts]
         return np.vstack(rows)
 
@@ -260,7 +262,24 @@ class HybridRetriever:
         ]
         if self.reranker is not None:
             hits = self._rerank(query, hits[: max(20, k)])
+        self._learn_sentences(hits[:k])
         return hits[:k]
+
+    def _learn_sentences(self, hits: list[SearchHit]) -> None:
+        """Map the sentences of these guide chunks to their stored vectors (the composer quotes them next)."""
+        for hit in hits:
+            at = self.position.get(hit.chunk.id)
+            if at is None or not len(self.sentence_vectors):
+                continue
+            begin, end = self.sentence_span[at]
+            texts = passage_sentences(hit.chunk.text)
+            if len(texts) != end - begin:  # stored by another version of the splitter: embed them afresh
+                continue
+            for row, text in enumerate(texts, begin):
+                self.known_sentences[text] = row
+                self.known_sentences.move_to_end(text)
+        while len(self.known_sentences) > VECTOR_CACHE:
+            self.known_sentences.popitem(last=False)
 
     def _dense(self, vector: list[float], mask: np.ndarray | None, similarity: dict[str, float]) -> list[str]:
         """Chunks by their own cosine plus that of their best sentence: a passage matches as a whole or by one point."""

@@ -138,8 +138,11 @@ def test_stored_sentences_serve_the_composer_without_the_model(settings, guide_i
     monkeypatch.setattr(type(guide_index.embeddings), "embed_documents", lambda self, texts: embedded.extend(texts) or original(texts))
     answer = composer.ask(question)
     assert answer.citations and not answer.abstained
-    assert not [text for text in embedded if text in retriever.stored_sentences]
-    assert any(sentence in answer.markdown for sentence in retriever.stored_sentences)  # it did quote the guide
+    assert retriever.known_sentences  # the search mapped its passages' sentences to their stored rows
+    for text, row in list(retriever.known_sentences.items())[:5]:  # and to the right rows
+        assert float(retriever.sentence_vectors[row].astype("float32") @ original([text])[0]) > 0.99
+    assert not [text for text in embedded if text in retriever.known_sentences]
+    assert any(sentence in answer.markdown for sentence in retriever.known_sentences)  # it did quote the guide
 
 
 def test_each_version_keeps_its_sentences_and_loses_them_with_it(fake_index):
