@@ -181,14 +181,19 @@ class HybridRetriever:
         if sentences is None:
             log.warning("this index has no sentence vectors: run `inspired ingest` to add them")
             return chunk_vectors, empty, no_spans
-        ids, metas, sentence_vectors = read_vectors(sentences, dtype=np.float16)
-        owners = np.array([self.position.get(m["chunk_id"], -1) for m in metas], dtype=np.int64)
-        numbers = np.array([int(i.rsplit(":", 1)[1]) for i in ids], dtype=np.int64)  # ids are "<chunk id>:<n>"
+        # Ids are "<chunk id>:<n>": they say whose and which sentence each is, no metadata needed.
+        ids, _, sentence_vectors = read_vectors(sentences, dtype=np.float16, metadata=False)
+        split = [i.rsplit(":", 1) for i in ids]
+        owners = np.array([self.position.get(chunk_id, -1) for chunk_id, _ in split], dtype=np.int64)
+        numbers = np.array([int(n) for _, n in split], dtype=np.int64)
+        del ids, split
         keep = np.flatnonzero(owners >= 0)
         order = keep[np.lexsort((numbers[keep], owners[keep]))]  # by chunk, then in the chunk's own order
+        if len(order) < len(owners) or np.any(order != np.arange(len(order))):  # no copy when stored in order
+            sentence_vectors = sentence_vectors[order]
         counts = np.bincount(owners[order], minlength=len(self.chunks))
         ends = np.cumsum(counts)
-        return chunk_vectors, sentence_vectors[order], np.stack([ends - counts, ends], axis=1)
+        return chunk_vectors, sentence_vectors, np.stack([ends - counts, ends], axis=1)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HybridRetriever":
