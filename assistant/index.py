@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -233,6 +234,53 @@ class GuideIndex:
         name = f"{SENTENCES_PREFIX}{self.active_name()}"
         return self._collection(name) if self.active_name() and name in self._collection_names() else None
 
+    def sentence_vectors(self) -> tuple[np.ndarray, dict[str, tuple[int, int]]] | None:
+        """The active version's sentence vectors (float16, grouped by chunk, each chunk's in its own order)
+        and each chunk's rows; None for an index built before sentence vectors existed.
+
+        Read from a file in the data dir, memory-mapped: only the rows a search touches are loaded, and
+        Chroma never loads the sentence collection (hundreds of MB on a large guide) in a serving process.
+        The file is written from Chroma by the ingest, or by the first reader that finds it missing.
+        """
+        collection = self.sentence_collection()
+        if collection is None:
+            return None
+        vectors_file, spans_file = self._sentence_files(collection.name)
+        if not (vectors_file.exists() and spans_file.exists()):
+            self._write_sentence_files(collection, vectors_file, spans_file)
+        spans = {chunk_id: (int(begin), int(end)) for chunk_id, (begin, end) in json.loads(spans_file.read_text()).items()}
+        return np.load(vectors_file, mmap_mode="r" if spans else None), spans  # an empty file cannot be mapped
+
+    def _sentence_files(self, collection_name: str) -> tuple[Path, Path]:
+        folder = self.settings.data_dir / "sentence-vectors"
+        return folder / f"{collection_name}.npy", folder / f"{collection_name}.spans.json"
+
+    def _write_sentence_files(self, collection, vectors_file: Path, spans_file: Path) -> None:
+        # Ids are "<chunk id>:<n>": they say whose and which sentence each is, no metadata needed.
+        ids, _, vectors = read_vectors(collection, dtype=np.float16, metadata=False)
+        keys = [i.rsplit(":", 1) for i in ids]
+        order = sorted(range(len(keys)), key=lambda row: (keys[row][0], int(keys[row][1])))
+        spans: dict[str, list[int]] = {}
+        for row, original in enumerate(order):
+            spans.setdefault(keys[original][0], [row, row])[1] = row + 1
+        vectors_file.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and moved in whole: a reader never sees half a file.
+        partial = vectors_file.with_name(f"{vectors_file.stem}.{uuid.uuid4().hex[:6]}.partial.npy")
+        np.save(partial, vectors[order] if len(order) else np.zeros((0, 0), dtype=np.float16))
+        os.replace(partial, vectors_file)
+        partial = spans_file.with_name(f"{spans_file.name}.{uuid.uuid4().hex[:6]}.partial")
+        partial.write_text(json.dumps(spans))
+        os.replace(partial, spans_file)
+
+    def _drop_sentence_files(self, keep: str | None) -> None:
+        """Files of versions that are no longer active (and half-written ones)."""
+        folder = self.settings.data_dir / "sentence-vectors"
+        if not folder.exists():
+            return
+        for path in folder.iterdir():
+            if keep is None or not path.name.startswith(f"{keep}.") or ".partial" in path.name:
+                path.unlink(missing_ok=True)
+
     # -- ingest -----------------------------------------------------------------------------
     def ingest(
         self,
@@ -259,6 +307,7 @@ class GuideIndex:
         report.removed = len(set(old) - set(new))
         report.unchanged = len(new) - len(changed)
         if not report.changed and self.active_name() and not rebuild:
+            self.sentence_vectors()  # an index from before the files existed gets them here
             report.chunks = self.count()
             report.seconds = time.perf_counter() - started
             return report
@@ -271,6 +320,7 @@ class GuideIndex:
         self._copy_pages(self.sentence_collection(), sentences, unchanged_urls)
         self._add_chunks(target, sentences, [c for chunks in chunked.values() for c in chunks], progress)
         self._activate(target.name)
+        self.sentence_vectors()  # the file the serving processes map, written while we still have the data at hand
         report.chunks = target.count()
         report.seconds = time.perf_counter() - started
         return report
@@ -319,10 +369,12 @@ class GuideIndex:
             self.client.delete_collection(previous)
             if f"{SENTENCES_PREFIX}{previous}" in self._collection_names():
                 self.client.delete_collection(f"{SENTENCES_PREFIX}{previous}")
+        self._drop_sentence_files(f"{SENTENCES_PREFIX}{name}")
 
     def _drop_orphans(self) -> None:
         """Collections left by an ingest that was killed before it could switch over."""
         active = self.active_name()
+        self._drop_sentence_files(f"{SENTENCES_PREFIX}{active}" if active else None)
         for name in self._collection_names():
             if name.startswith(GUIDE_PREFIX) and name != active:
                 log.info("removing unfinished index version %s", name)

@@ -169,31 +169,23 @@ class HybridRetriever:
 
     def _load_vectors(self):
         """Chunk vectors, and their sentences' vectors grouped by chunk (``sentence_span[i]``: the rows of
-        chunk i). Sentences are kept in float16: half the memory, and a cosine off by ~0.001 ranks the same."""
+        chunk i). Sentences are float16 (a cosine off by ~0.001 ranks the same) and memory-mapped."""
         empty = np.zeros((0, 0), dtype=np.float32)
-        no_spans = np.zeros((len(self.chunks), 2), dtype=np.int64)
+        spans_at = np.zeros((len(self.chunks), 2), dtype=np.int64)
         if not self.chunks:
-            return empty, empty, no_spans
+            return empty, empty, spans_at
         ids, _, vectors = read_vectors(self.collection)
         row = {cid: n for n, cid in enumerate(ids)}
         chunk_vectors = vectors[[row[c.id] for c in self.chunks]]
-        sentences = self.index.sentence_collection()
-        if sentences is None:
+        stored = self.index.sentence_vectors()
+        if stored is None:
             log.warning("this index has no sentence vectors: run `inspired ingest` to add them")
-            return chunk_vectors, empty, no_spans
-        # Ids are "<chunk id>:<n>": they say whose and which sentence each is, no metadata needed.
-        ids, _, sentence_vectors = read_vectors(sentences, dtype=np.float16, metadata=False)
-        split = [i.rsplit(":", 1) for i in ids]
-        owners = np.array([self.position.get(chunk_id, -1) for chunk_id, _ in split], dtype=np.int64)
-        numbers = np.array([int(n) for _, n in split], dtype=np.int64)
-        del ids, split
-        keep = np.flatnonzero(owners >= 0)
-        order = keep[np.lexsort((numbers[keep], owners[keep]))]  # by chunk, then in the chunk's own order
-        if len(order) < len(owners) or np.any(order != np.arange(len(order))):  # no copy when stored in order
-            sentence_vectors = sentence_vectors[order]
-        counts = np.bincount(owners[order], minlength=len(self.chunks))
-        ends = np.cumsum(counts)
-        return chunk_vectors, sentence_vectors, np.stack([ends - counts, ends], axis=1)
+            return chunk_vectors, empty, spans_at
+        sentence_vectors, spans = stored
+        for chunk_id, span in spans.items():
+            if (at := self.position.get(chunk_id)) is not None:
+                spans_at[at] = span
+        return chunk_vectors, sentence_vectors, spans_at
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HybridRetriever":

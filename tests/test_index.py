@@ -164,3 +164,37 @@ def test_an_index_without_sentence_vectors_is_rebuilt_by_the_next_ingest(fake_in
     assert fake_index.sentence_collection() is None
     report = fake_index.ingest(pages_with())
     assert report.added == 3 and fake_index.sentence_collection().count() == 3
+
+
+def sentence_files(index):
+    folder = index.settings.data_dir / "sentence-vectors"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_the_active_versions_sentence_vectors_are_a_mapped_file_and_old_versions_files_go(fake_index):
+    import numpy as np
+
+    fake_index.ingest(pages_with())
+    first = sentence_files(fake_index)
+    assert first == [f"sentences_{fake_index.active_name()}.npy", f"sentences_{fake_index.active_name()}.spans.json"]
+    vectors, spans = fake_index.sentence_vectors()
+    assert isinstance(vectors, np.memmap) and vectors.dtype == np.float16 and vectors.shape == (3, 16)
+    chunk = next(c for c in fake_index.all_chunks() if c.url.endswith("/b"))
+    begin, end = spans[chunk.id]
+    expected = DeterministicFakeEmbedding(size=16).embed_documents(["The donor funds the roadmap."])[0]
+    assert end - begin == 1 and np.allclose(vectors[begin].astype(np.float32), expected, atol=1e-2)
+
+    fake_index.ingest(pages_with(lambda p: {**p, "https://guide.test/a": "# A\n\nThe host convenes the partners. Later the finance ministry joins them."}))
+    assert sentence_files(fake_index) != first and len(sentence_files(fake_index)) == 2
+    vectors, spans = fake_index.sentence_vectors()
+    assert vectors.shape[0] == 4 and sorted(end - begin for begin, end in spans.values()) == [1, 1, 2]
+
+
+def test_a_reader_that_finds_the_file_missing_writes_it_again(fake_index):
+    import shutil
+
+    fake_index.ingest(pages_with())
+    before = fake_index.sentence_vectors()[0].copy()
+    shutil.rmtree(fake_index.settings.data_dir / "sentence-vectors")
+    after, _ = fake_index.sentence_vectors()
+    assert (after == before).all() and len(sentence_files(fake_index)) == 2
