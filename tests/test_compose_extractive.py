@@ -201,3 +201,15 @@ def test_a_name_in_a_long_question_is_context_not_the_topic(composer):
 def test_contact_details_and_money_amounts_are_not_in_the_guide(composer):
     assert composer.ask("What is the phone number of the dialogue host?").abstained
     assert composer.ask("How much money does a high-level mission cost in euros?").abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the current budget of the labour ministry?", "Give me the latest unemployment figures for the country.", "What is this year's budget for parliament?"],
+)
+def test_a_question_about_todays_figures_abstains(composer, question):
+    assert composer.ask(question).abstained
+
+
+def test_budgets_in_general_stay_answerable(composer):
+    assert not composer.ask("Who approves budgets and laws in parliament?").abstained

@@ -53,6 +53,8 @@ _INJECTION = re.compile(
 _LIVE_FACTS = re.compile(
     r"\b(?:tonight|tomorrow|yesterday|right now|this (?:week|month)|latest news|exchange rate|weather"
     r"|who won|who is the current|current (?:minister|president|prime minister|government|speaker)"
+    # A country's figures of the day; "the state budget" in general is method and stays answerable.
+    r"|(?:current|this year'?s|latest) (?:\w+ ){0,3}?(?:budget|spending|funding|figures|statistics|unemployment|inflation|polls?)"
     # Contact details and money amounts: a guide on method states neither.
     r"|phone number|street address|e-?mail address|how much money|in (?:euros|dollars)|daily fee|salar(?:y|ies)"
     r"|amanh[aã]|agora mesmo|mañana|ahora mismo)\b",
