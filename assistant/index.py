@@ -157,22 +157,16 @@ def read_all(collection, page_size: int = READ_PAGE) -> Iterable[tuple[str, dict
         yield from zip(got["ids"], got["metadatas"])
 
 
-def read_vectors(
-    collection, page_size: int = READ_PAGE, dtype=np.float32, metadata: bool = True
-) -> tuple[list[str], list[dict], np.ndarray]:
-    """Ids, metadata (empty dicts when not asked for) and vectors of every record, read in pages like
-    `read_all`; each page is converted to ``dtype`` as it comes, so a float16 read never holds the whole
-    collection in float32."""
+def read_vectors(collection, page_size: int = READ_PAGE, dtype=np.float32) -> tuple[list[str], np.ndarray]:
+    """Ids and vectors of every record, read in pages like `read_all`; each page is converted to ``dtype``
+    as it comes, so a float16 read never holds the whole collection in float32."""
     ids: list[str] = []
-    metas: list[dict] = []
     vectors: list[np.ndarray] = []
-    include = ["metadatas", "embeddings"] if metadata else ["embeddings"]
     for offset in range(0, collection.count(), page_size):
-        got = collection.get(include=include, limit=page_size, offset=offset)
+        got = collection.get(include=["embeddings"], limit=page_size, offset=offset)
         ids += got["ids"]
-        metas += got["metadatas"] if metadata else [{}] * len(got["ids"])
         vectors.append(np.asarray(got["embeddings"], dtype=dtype))
-    return ids, metas, np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=dtype)
+    return ids, np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=dtype)
 
 
 class GuideIndex:
@@ -257,7 +251,7 @@ class GuideIndex:
 
     def _write_sentence_files(self, collection, vectors_file: Path, spans_file: Path) -> None:
         # Ids are "<chunk id>:<n>": they say whose and which sentence each is, no metadata needed.
-        ids, _, vectors = read_vectors(collection, dtype=np.float16, metadata=False)
+        ids, vectors = read_vectors(collection, dtype=np.float16)
         keys = [i.rsplit(":", 1) for i in ids]
         order = sorted(range(len(keys)), key=lambda row: (keys[row][0], int(keys[row][1])))
         spans: dict[str, list[int]] = {}

@@ -174,7 +174,7 @@ class HybridRetriever:
         spans_at = np.zeros((len(self.chunks), 2), dtype=np.int64)
         if not self.chunks:
             return empty, empty, spans_at
-        ids, _, vectors = read_vectors(self.collection)
+        ids, vectors = read_vectors(self.collection)
         row = {cid: n for n, cid in enumerate(ids)}
         chunk_vectors = vectors[[row[c.id] for c in self.chunks]]
         stored = self.index.sentence_vectors()

@@ -18,6 +18,7 @@ import pytest
 from services import chroma_server, free_port, postgres_server, stop_process, wait_until  # noqa: F401
 
 from benchmarks.chat_client import ChatSession, login
+from benchmarks.server import healthy
 
 pytestmark = pytest.mark.slow
 
@@ -49,13 +50,6 @@ def shared_env(data_dir: Path, chroma, database_url: str) -> dict[str, str]:
 
 def inspired(env: dict[str, str], *args: str) -> None:
     subprocess.run([str(INSPIRED), *args], env=env, cwd=REPO, check=True, capture_output=True, timeout=600)
-
-
-def healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextmanager
