@@ -8,6 +8,7 @@ from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, FakeRetriever, note
 from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, resolve_audience
 from assistant.compose.briefing import SECTIONS, complete_request
 from assistant.compose.citations import cited_numbers
+from assistant.compose.points import MAX_POINTS
 from assistant.models import BriefingRequest
 
 MOLDOVA = "Brief a former head of state visiting Moldova, where the dialogue is stalled, for meetings with the minister and civil society"
@@ -99,11 +100,15 @@ def test_audiences_resolve_leniently():
 def test_talking_points_lead_with_the_audience_page(composer):
     points = composer.points("parliaments", "the roadmap for reform")
     assert points.audience == "Parliaments" and points.topic == "the roadmap for reform"
-    assert 5 <= len(points.points) <= 8
+    assert 5 <= len(points.points) <= MAX_POINTS
     assert points.points[0].citations[0].title == "Parliaments"
     for point in points.points:
         assert len(point.citations) == 1 and cited_numbers(point.point) == [point.citations[0].n]
         assert point.rationale and "\n" not in point.rationale
+        # A point from another page says which one it is about, in that page's own title.
+        title = point.citations[0].title
+        assert point.point.startswith(f"**{title}:** ") == (title != "Parliaments")
+    assert any(p.citations[0].title != "Parliaments" for p in points.points)
     assert len({p.point for p in points.points}) == len(points.points)
 
 

@@ -76,6 +76,13 @@ def test_points_exports(composer, tmp_path):
     assert markdown.count("*Why:") == len(points.points)
 
 
+def test_points_title_does_not_repeat_the_request(composer):
+    asked = composer.points("media", "Talking points for journalists at the launch of the roadmap.")
+    assert points_to_markdown(asked).startswith("# Talking points for journalists at the launch of the roadmap\n")
+    topical = composer.points("media", "the launch of the roadmap")
+    assert points_to_markdown(topical).startswith("# Talking points for media: the launch of the roadmap\n")
+
+
 def test_docx_path_must_end_in_docx(briefing, tmp_path):
     with pytest.raises(ValueError):
         briefing_to_docx(briefing, tmp_path / "briefing.pdf")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from ..models import SearchHit, TalkingPoint, TalkingPoints
+from ..models import Chunk, SearchHit, TalkingPoint, TalkingPoints
 from .audiences import AUDIENCES, is_audience_page, resolve_audience
 from .citations import CitationRegistry, passages_block, resolve_citations, strip_citations
 from .drafting import Drafting
@@ -15,7 +15,7 @@ from .extractive import Sentence, passage_sentences, select_sentences
 from .llm import UNUSABLE_NOTICE, LLMFailure
 from .text import is_signpost
 
-MAX_POINTS = 8
+MAX_POINTS = 10  # half on the audience's stake, half on the topic; 8 left too little room for either
 MIN_EXTRACT_POINTS = 5
 MIN_VALID_MODEL_POINTS = 3
 HITS_PER_QUERY = 8
@@ -115,9 +115,18 @@ def _extract_points(
         if is_audience_page(sentence.chunk, key):
             rationale = f"From the guide's page on {name.lower()}" + (f" ({where})." if where else ".")
         else:
-            rationale = f"From “{sentence.chunk.title}”" + (f" ({where})" if where else "") + f", relevant to {topic or name.lower()}."
-        points.append(TalkingPoint(point=f"{sentence.standalone()} [{citation.n}]", rationale=rationale, citations=[citation]))
+            rationale = f"From “{sentence.chunk.title}”" + (f" ({where})" if where else "") + f", among the passages closest to {'the topic' if topic else name.lower()}."
+        label = point_label(sentence.chunk, key)
+        lead = f"**{label}:** " if label else ""
+        points.append(TalkingPoint(point=f"{lead}{sentence.standalone()} [{citation.n}]", rationale=rationale, citations=[citation]))
     return TalkingPoints(audience=name, topic=topic, points=points, mode="extractive", notice=notice)
+
+
+def point_label(chunk: Chunk, key: str) -> str:
+    """What a point is about, in the guide's own words: the page it comes from, or its section on the audience's own page."""
+    if is_audience_page(chunk, key):
+        return chunk.heading_path[-1] if chunk.heading_path else ""
+    return chunk.title
 
 
 def _model_points(drafting: Drafting, name: str, topic: str | None, hits: list[SearchHit]) -> TalkingPoints:
