@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -15,6 +16,7 @@ from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
+from .places import country_sentences, mentions
 from .text import fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
@@ -239,11 +241,12 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
         return BriefingSection(heading=LOCAL_CONTEXT, markdown="No country was given for this mission, so there is no local context to report.")
     query = _query(LOCAL_CONTEXT_SPEC, request)
     notes = _country_notes(drafting, query, country, owner)
-    guide_hits = _merged(
-        drafting.search(country, 8, filters=SearchFilters(source_kind="guide")),
-        drafting.search(f"{country}: {request.request}", 8, filters=SearchFilters(source_kind="guide")) if request.request else [],
-    )
-    guide = [h for h in guide_hits if _mentions(h.chunk.text, country)]
+    on_request = drafting.search(f"{country}: {request.request}", 8, filters=SearchFilters(source_kind="guide")) if request.request else []
+    guide_hits = _merged(drafting.search(country, 8, filters=SearchFilters(source_kind="guide")), on_request)
+    guide = [h for h in guide_hits if mentions(h.chunk.text, country)]
+    # The guide tells a country's story in each of its languages: quote the one the request retrieves.
+    language = Counter(h.chunk.lang for h in on_request or guide_hits).most_common(1)[0][0] if guide_hits else None
+    guide = [h for h in guide if h.chunk.lang == language] or guide
     if not notes:
         detail = "not in the guide — add your country notes" if not guide else "add your country notes"
         state.gaps.append(f"Current political and security situation in {country} ({detail})")
@@ -258,7 +261,7 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
     parts, citations = [], []
     note_sentences = select_sentences(query, passage_sentences(notes), drafting.retriever.embed, 4, after=state.used)
     # The guide's sentences on that country closest to what the request is about, not merely the first found.
-    on_country = [s for s in passage_sentences(guide) if _mentions(s.text, country)]
+    on_country = country_sentences(guide, country)
     guide_sentences = select_sentences(f"{country}: {request.request or ''}", on_country, drafting.retriever.embed, 3, after=state.used)
     for label, sentences in (("**From your notes:**", note_sentences), (f"**What the guide says about {country}:**", guide_sentences)):
         if sentences:
@@ -281,10 +284,6 @@ def _about_the_country(hit: SearchHit, country: str | None) -> bool:
     """Guide passages always qualify; a note filed under another country does not."""
     note_country = hit.chunk.country if hit.chunk.source_kind == "note" else None
     return not note_country or not country or fold(note_country) == fold(country)
-
-
-def _mentions(text: str, country: str) -> bool:
-    return re.search(rf"\b{re.escape(fold(country))}\b", fold(text)) is not None
 
 
 def _extract_section(

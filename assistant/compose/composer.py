@@ -26,6 +26,7 @@ from .extractive import (
 )
 from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
 from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
+from .places import countries_in, mentions
 from .points import write_points
 from .text import asks_for_live_facts, keywords, looks_like_injection, names_in
 from .tools import recommend_tools
@@ -56,11 +57,13 @@ class _Plan:
     language: str | None
     use_llm: bool
     abstain: bool
+    countries: list[str]
 
 
 # A question naming something the guide never mentions needs passages this close to be answered.
 UNFAMILIAR_NAME_CONFIDENCE = 0.55
 FOCUSED_QUESTION_WORDS = 6
+COUNTRY_HITS = 8
 
 
 class Composer:
@@ -151,7 +154,21 @@ class Composer:
             or confidence < self.abstain_threshold
             or (self._names_guide_never_uses(question, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
         )
-        return _Plan(question, query, hits, length, language, use_llm, abstain)
+        countries = countries_in(query)
+        if countries and not abstain:
+            hits = self._with_country_passages(hits, countries, owner)
+        return _Plan(question, query, hits, length, language, use_llm, abstain, countries)
+
+    def _with_country_passages(self, hits: list[SearchHit], countries: list[str], owner: str | None) -> list[SearchHit]:
+        """The passages that name the country asked about, after those retrieved: the guide mentions a country
+        in passing, in pages a question about it does not otherwise reach."""
+        known = {h.chunk.id for h in hits}
+        for country in countries:
+            for hit in self._drafting().search(country, COUNTRY_HITS, owner=owner):
+                if hit.chunk.id not in known and mentions(hit.chunk.text, country):
+                    known.add(hit.chunk.id)
+                    hits.append(hit)
+        return hits
 
     def _names_guide_never_uses(self, question: str, hits: list[SearchHit]) -> list[str]:
         """"Ukraine", "COVID-19": a short question built on a name the guide never uses is not about the guide.
@@ -183,7 +200,9 @@ class Composer:
     def _extract(self, plan: _Plan, notice: str | None = None) -> tuple[list[str], Answer]:
         """The extract as streamable pieces (label, then one cited sentence each) and as the Answer they make."""
         registry = CitationRegistry()
-        pieces = self._drafting().extract(plan.query, plan.hits, SENTENCES_FOR_LENGTH[plan.length], registry, language=plan.language)
+        pieces = self._drafting().extract(
+            plan.query, plan.hits, SENTENCES_FOR_LENGTH[plan.length], registry, language=plan.language, countries=plan.countries
+        )
         if not pieces:
             answer = self._abstain(plan)
             return [answer.markdown], answer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
@@ -10,7 +12,9 @@ from ..models import SearchHit
 from ..retrieval import Retriever, SearchFilters
 from ..settings import Settings
 from .citations import CitationRegistry
-from .extractive import extract_pieces
+from .extractive import extract_pieces, in_language, passage_sentences
+from .places import country_sentences, other_countries_sentences
+from .text import question_language
 from .llm import Draft, LLMFailure, invoke_json
 from .prompts import load_prompt
 
@@ -41,9 +45,19 @@ class Drafting:
         return hits
 
     def extract(
-        self, query: str, hits: list[SearchHit], count: int, registry: CitationRegistry, *, language: str | None = None
+        self, query: str, hits: list[SearchHit], count: int, registry: CitationRegistry, *, language: str | None = None,
+        countries: Sequence[str] = (),
     ) -> list[str]:
-        return extract_pieces(query, hits, self.retriever.embed, count, registry, language=language)
+        """Quoted in one language (the guide tells the same story in several); on a country, its own story first
+        and no other country's."""
+        language = language or question_language(query)
+        sentences = in_language(passage_sentences(hits), language)
+        focus = None
+        if countries:
+            focus = in_language([s for country in countries for s in country_sentences(hits, country)], language)
+            elsewhere = other_countries_sentences(hits, countries) - {s.text for s in focus}
+            sentences = [s for s in sentences if s.text not in elsewhere]
+        return extract_pieces(query, sentences, self.retriever.embed, count, registry, language=language, focus=focus)
 
     def draft_json(self, user_prompt: str, schema: type[Draft], **values: str) -> Draft:
         if self.chat_model is None:

@@ -187,10 +187,19 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
 
 
 def extract_pieces(
-    query: str, hits: list[SearchHit], embed: Embed, count: int, registry: CitationRegistry, *, language: str | None = None
+    query: str, sentences: list[Sentence], embed: Embed, count: int, registry: CitationRegistry, *,
+    language: str | None = None, focus: list[Sentence] | None = None,
 ) -> list[str]:
-    selected = select_sentences(query, passage_sentences(hits), embed, count, language=language, lead_pages=ANSWER_LEAD_PAGES)
+    """The answer's cited sentences; ``focus`` (what the guide says of the country asked about) leads with up to half."""
+    selected = select_sentences(query, focus, embed, max(1, count // 2), language=language, at_least=1) if focus else []
+    selected += select_sentences(query, sentences, embed, count - len(selected), language=language, lead_pages=ANSWER_LEAD_PAGES, after=selected)
     return render_pieces(reading_order(selected), registry)
+
+
+def in_language(sentences: list[Sentence], language: str | None) -> list[Sentence]:
+    """The guide's sentences in that language (all of them when it has none); the user's notes stay whatever their language."""
+    kept = [s for s in sentences if s.chunk.source_kind == "note" or s.chunk.lang == language]
+    return kept if language and any(s.chunk.source_kind != "note" for s in kept) else sentences
 
 
 def label_for(hits: list[SearchHit]) -> str:

@@ -1,0 +1,92 @@
+"""Countries named in a question or request, and what the guide's passages say of one of them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import pycountry
+
+from ..models import SearchHit
+from .extractive import Sentence, passage_sentences
+from .text import MAX_SENTENCE_WORDS, prose_blocks, split_sentences
+
+# Sentences after one naming a country that are read as still about it.
+COUNTRY_STORY = 2
+# Everyday English names ISO 3166 spells otherwise.
+_EVERYDAY_NAMES = {"Cape Verde": "Cabo Verde", "Russia": "Russian Federation", "Turkey": "Türkiye", "Ivory Coast": "Côte d'Ivoire"}
+
+
+def unaccented(text: str) -> str:
+    """Accents dropped, case kept ("Bolívia" → "Bolivia"), so the guide's Portuguese and Spanish pages match too."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> tuple[dict[str, str], re.Pattern]:
+    """Every spelling → the everyday name; one pattern for them all, capitalised ("chad" is a word, "Chad" a country)."""
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        everyday = getattr(country, "common_name", None) or country.name.split(",")[0]
+        for spelling in (country.name.split(",")[0], everyday, getattr(country, "official_name", None)):
+            if spelling:
+                names[unaccented(spelling)] = everyday
+    names.update({unaccented(alias): official for alias, official in _EVERYDAY_NAMES.items()})
+    longest_first = sorted(names, key=len, reverse=True)
+    return names, re.compile(r"\b(" + "|".join(re.escape(n) for n in longest_first) + r")\b")
+
+
+def countries_in(text: str) -> list[str]:
+    """The countries a text names, in order, each once ("Moldova", "Bolivia"…)."""
+    names, pattern = _country_names()
+    return list(dict.fromkeys(names[m] for m in pattern.findall(unaccented(text))))
+
+
+def mentions(text: str, country: str) -> bool:
+    return re.search(rf"\b{re.escape(unaccented(country).lower())}\b", unaccented(text).lower()) is not None
+
+
+def country_sentences(hits: list[SearchHit], country: str) -> list[Sentence]:
+    """Sentences that name the country, and the COUNTRY_STORY sentences after each in its paragraph:
+    "Bolivia is a telling illustration." names it, the sentences after it tell what happened there."""
+    about = _stories(hits, lambda sentence: mentions(sentence, country))
+    excerpts = [
+        Sentence(excerpt, hit.chunk, rank, 0)
+        for rank, hit in enumerate(hits)
+        for block in prose_blocks(hit.chunk.text)
+        for sentence in split_sentences(block)
+        if len(sentence.split()) > MAX_SENTENCE_WORDS and mentions(sentence, country) and (excerpt := list_excerpt(sentence, country))
+    ]
+    return [s for s in passage_sentences(hits) if s.text in about] + excerpts
+
+
+def other_countries_sentences(hits: list[SearchHit], countries: list[str]) -> set[str]:
+    """The sentences telling another country's case (named there, or in the sentences just before)."""
+    def elsewhere(sentence: str) -> bool:
+        named = countries_in(sentence)
+        return bool(named) and not any(c in named for c in countries)
+
+    return _stories(hits, elsewhere)
+
+
+def _stories(hits: list[SearchHit], names_it) -> set[str]:
+    """Each sentence for which ``names_it`` holds, with the COUNTRY_STORY sentences after it in its paragraph."""
+    found: set[str] = set()
+    for hit in hits:
+        for block in prose_blocks(hit.chunk.text):
+            sentences = split_sentences(block)
+            for i, sentence in enumerate(sentences):
+                if names_it(sentence):
+                    found.update(sentences[i : i + 1 + COUNTRY_STORY])
+    return found
+
+
+def list_excerpt(sentence: str, country: str) -> str | None:
+    """From a long enumeration ("Our thanks go to our partners: A (Ghana), B (Moldova), …") its lead-in and
+    the item naming the country, the cuts marked: too long to quote whole, too telling to leave out."""
+    lead, colon, items = sentence.partition(":")
+    if not colon:
+        return None
+    item = next((part.strip() for part in re.split(r"[,;]", items) if mentions(part, country)), None)
+    return f"{lead.strip()}: … {item.rstrip('.')} …" if item else None

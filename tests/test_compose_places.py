@@ -1,0 +1,120 @@
+"""Country questions: the country's own story first, no other country's case, one language (texts written for these tests)."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import SITE, FakeRetriever, offline_settings
+
+from assistant.compose import Composer
+from assistant.compose.places import countries_in, country_sentences, list_excerpt, other_countries_sentences
+from assistant.compose.text import question_language
+from assistant.models import Chunk, SearchHit
+
+LONG_THANKS = (
+    "We owe much to the organisations that hosted our dialogues and that kept them going through elections, "
+    "changes of minister, budget cuts, floods, strikes, a pandemic, several reshuffles of the cabinet, the loss of "
+    "key staff, two changes of government, an economic crisis, the slow return of donors after each of these "
+    "shocks and the many long months in which nothing at all seemed to move forward, and we thank "
+    "each of them warmly for the patience, the local knowledge and the contacts that made every process possible: "
+    "Harbour Institute (Ghana), Riverside Forum (Moldova), Andes Policy Lab (Peru)."
+)
+
+
+def _chunk(slug: str, title: str, text: str, *, lang: str = "en") -> Chunk:
+    return Chunk(id=f"{slug}#0", url=f"{SITE}/{slug}", title=title, text=text, lang=lang)
+
+
+CHUNKS = [
+    _chunk(
+        "guide/cases/moldova", "Reaching the ministry",
+        "Moldova is a telling case. The social ministry stayed away from the dialogue sessions for almost a year. "
+        "Its deputy minister then agreed to co-chair the working group on pensions. "
+        "Elsewhere, hosts often wait much longer for a ministry to take part in the dialogue sessions.",
+    ),
+    _chunk(
+        "guide/cases/peru", "A ministry that walked out",
+        "In Peru the labour ministry left the dialogue sessions after the first meeting on pensions. "
+        "The host then met the ministry alone before the next dialogue sessions.",
+    ),
+    _chunk("guide/thanks", "Thanks", LONG_THANKS),
+    _chunk(
+        "espanol/casos/moldova", "Llegar al ministerio",
+        "El caso de Moldavia y de Moldova muestra que el ministerio volvió a las sesiones de diálogo sobre pensiones.",
+        lang="es",
+    ),
+]
+
+
+def _hits(chunks: list[Chunk]) -> list[SearchHit]:
+    return [SearchHit(chunk=c, score=1.0) for c in chunks]
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        ("what has INSPIRED done in Moldova, who should I meet?", ["Moldova"]),
+        ("Briefing for Cape Verde and Bolívia", ["Cabo Verde", "Bolivia"]),
+        ("the Republic of Moldova", ["Moldova"]),
+        ("how do we chad the turkey?", []),  # words, not countries: countries are capitalised
+        ("How do I run a Participatory Policy Analysis?", []),
+    ],
+)
+def test_countries_named_in_a_question(text, countries):
+    assert countries_in(text) == countries
+
+
+def test_a_country_story_runs_on_after_the_sentence_naming_it():
+    texts = [s.text for s in country_sentences(_hits(CHUNKS[:1]), "Moldova")]
+    assert texts == [
+        "The social ministry stayed away from the dialogue sessions for almost a year.",
+        "Its deputy minister then agreed to co-chair the working group on pensions.",
+    ]  # the opening "Moldova is a telling case." is too short to quote; the fourth sentence is about other hosts
+
+
+def test_a_long_list_is_quoted_by_its_lead_in_and_the_country_item():
+    assert list_excerpt(LONG_THANKS, "Moldova").endswith("made every process possible: … Riverside Forum (Moldova) …")
+    assert list_excerpt("Nothing to list here about Moldova.", "Moldova") is None
+    texts = [s.text for s in country_sentences(_hits(CHUNKS[2:3]), "Moldova")]
+    assert len(texts) == 1 and "Riverside Forum (Moldova)" in texts[0] and "Peru" not in texts[0]
+
+
+def test_another_country_story_is_told_apart_sentence_by_sentence():
+    elsewhere = other_countries_sentences(_hits(CHUNKS[:2]), ["Moldova"])
+    assert elsewhere == {
+        "In Peru the labour ministry left the dialogue sessions after the first meeting on pensions.",
+        "The host then met the ministry alone before the next dialogue sessions.",  # Peru's story, though unnamed
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("What happened with the dialogue in Bolivia?", "en"),
+        ("¿Qué es la hoja de ruta para la reforma?", "es"),
+        ("Quais são os atores do diálogo e o que fazem?", "pt"),
+        ("Club de Madrid", None),  # a name, not a sentence: no language to go by
+        ("PPA", None),
+    ],
+)
+def test_question_language(text, language):
+    assert question_language(text) == language
+
+
+def test_a_country_question_quotes_that_country_only_and_in_the_question_language(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(CHUNKS))
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("What did the ministry do in the dialogue sessions in Moldova?")
+    assert not answer.abstained
+    assert "deputy minister then agreed to co-chair" in answer.markdown
+    assert "Peru" not in answer.markdown and "met the ministry alone" not in answer.markdown
+    assert "ministerio" not in answer.markdown
+    long_answer = composer.ask("What did the ministry do in the dialogue sessions in Moldova?", length="long")
+    assert "Riverside Forum (Moldova)" in long_answer.markdown  # found by a search for the country itself
+    assert {c.url for c in answer.citations} <= {c.url for c in CHUNKS if c.lang == "en"} - {f"{SITE}/guide/cases/peru"}
+
+
+def test_without_a_country_other_cases_stay_quotable(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(CHUNKS))
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("What can a host do when a ministry leaves the dialogue sessions?")
+    assert "met the ministry alone" in answer.markdown
