@@ -8,7 +8,7 @@ from fakes import SITE, FakeRetriever, offline_settings
 from assistant.compose import Composer
 from assistant.compose.places import countries_in, country_sentences, list_excerpt, other_countries_sentences
 from assistant.compose.text import question_language
-from assistant.models import Chunk, SearchHit
+from assistant.models import BriefingRequest, Chunk, SearchHit
 
 LONG_THANKS = (
     "We owe much to the organisations that hosted our dialogues and that kept them going through elections, "
@@ -118,3 +118,15 @@ def test_without_a_country_other_cases_stay_quotable(tmp_path):
     composer.abstain_threshold = 0.0
     answer = composer.ask("What can a host do when a ministry leaves the dialogue sessions?")
     assert "met the ministry alone" in answer.markdown
+
+
+def test_a_briefing_local_context_quotes_every_mention_of_the_country(tmp_path):
+    history = _chunk("guide/history", "Where it began", "The first four trials of the approach took place in Ghana, Moldova, Peru and Tunisia.")
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([*CHUNKS, history]))
+    briefing = composer.brief(BriefingRequest(request="Brief a donor visiting Moldova to discuss pension reform with the ministry"))
+    local = next(s for s in briefing.sections if s.heading == "Local context").markdown
+    assert local.startswith("**What the guide says about Moldova:**")
+    assert "Riverside Forum (Moldova)" in local
+    assert "first four trials" in local  # far from the request's words, but it names the country
+    assert "deputy minister then agreed to co-chair" in local
+    assert "labour ministry left" not in local and "ministerio" not in local  # Peru's case; the Spanish page

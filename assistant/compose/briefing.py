@@ -56,6 +56,7 @@ SECTIONS = [
 
 # Written first, so the passages they most need are not already quoted by the broader sections: the few
 # sentences on the country can only go in the local context.
+COUNTRY_SENTENCES = 3  # what the guide says of the country, at most
 WRITTEN_FIRST = (LOCAL_CONTEXT, "Risks and sensitivities", "Do's and don'ts")
 
 # -- reading the free-text request ------------------------------------------------------------
@@ -262,7 +263,11 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
     note_sentences = select_sentences(query, passage_sentences(notes), drafting.retriever.embed, 4, after=state.used)
     # The guide's sentences on that country closest to what the request is about, not merely the first found.
     on_country = country_sentences(guide, country)
-    guide_sentences = select_sentences(f"{country}: {request.request or ''}", on_country, drafting.retriever.embed, 3, after=state.used)
+    # Every sentence naming the country is worth quoting, however far from the request's wording.
+    naming = min(COUNTRY_SENTENCES, sum(mentions(s.text, country) for s in on_country))
+    guide_sentences = select_sentences(
+        f"{country}: {request.request or ''}", on_country, drafting.retriever.embed, COUNTRY_SENTENCES, at_least=naming, after=state.used
+    )
     for label, sentences in (("**From your notes:**", note_sentences), (f"**What the guide says about {country}:**", guide_sentences)):
         if sentences:
             section = _extract_section(LOCAL_CONTEXT, reading_order(sentences), state, mark_notes=False)
