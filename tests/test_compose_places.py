@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakes import SITE, FakeRetriever, offline_settings
+from fakes import SITE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import Composer
 from assistant.compose.places import countries_in, country_sentences, list_excerpt, other_countries_sentences
@@ -108,6 +108,7 @@ def test_a_country_question_quotes_that_country_only_and_in_the_question_languag
     assert "deputy minister then agreed to co-chair" in answer.markdown
     assert "Peru" not in answer.markdown and "met the ministry alone" not in answer.markdown
     assert "ministerio" not in answer.markdown
+    assert answer.markdown.rstrip().endswith("is not in the guide: add your country notes.*")  # no names invented
     long_answer = composer.ask("What did the ministry do in the dialogue sessions in Moldova?", length="long")
     assert "Riverside Forum (Moldova)" in long_answer.markdown  # found by a search for the country itself
     assert {c.url for c in answer.citations} <= {c.url for c in CHUNKS if c.lang == "en"} - {f"{SITE}/guide/cases/peru"}
@@ -118,6 +119,7 @@ def test_without_a_country_other_cases_stay_quotable(tmp_path):
     composer.abstain_threshold = 0.0
     answer = composer.ask("What can a host do when a ministry leaves the dialogue sessions?")
     assert "met the ministry alone" in answer.markdown
+    assert "country notes" not in answer.markdown
 
 
 def test_a_briefing_local_context_quotes_every_mention_of_the_country(tmp_path):
@@ -130,3 +132,13 @@ def test_a_briefing_local_context_quotes_every_mention_of_the_country(tmp_path):
     assert "first four trials" in local  # far from the request's words, but it names the country
     assert "deputy minister then agreed to co-chair" in local
     assert "labour ministry left" not in local and "ministerio" not in local  # Peru's case; the Spanish page
+
+
+def test_no_reminder_when_the_users_own_country_notes_are_quoted(tmp_path):
+    retriever = FakeRetriever(CHUNKS)
+    retriever.add_note(note_chunk("ana", "In Moldova the ministry now sends its deputy minister to every dialogue session.", country="Moldova"))
+    composer = Composer(offline_settings(tmp_path), retriever)
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("What did the ministry do in the dialogue sessions in Moldova?", owner="ana")
+    assert any(c.source_kind == "note" for c in answer.citations)
+    assert "add your country notes" not in answer.markdown

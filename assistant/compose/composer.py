@@ -28,7 +28,7 @@ from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
 from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
 from .places import countries_in, mentions
 from .points import write_points
-from .text import asks_for_live_facts, keywords, looks_like_injection, names_in
+from .text import asks_for_live_facts, keywords, looks_like_injection, names_in, question_language
 from .tools import recommend_tools
 
 Length = Literal["short", "normal", "long"]
@@ -64,6 +64,15 @@ class _Plan:
 UNFAMILIAR_NAME_CONFIDENCE = 0.55
 FOCUSED_QUESTION_WORDS = 6
 COUNTRY_HITS = 8
+
+
+def current_affairs_note(plan: _Plan, registry: CitationRegistry) -> str | None:
+    """Under an answer on a country, when the user's own notes on it were not quoted: the guide tells past cases,
+    not who holds which post today."""
+    quoted_notes = any(c.source_kind == "note" for c in registry.citations)
+    if not plan.countries or quoted_notes or question_language(plan.query) not in (None, "en"):
+        return None
+    return f"\n\n*{' and '.join(plan.countries)} today — the current situation, who holds which post, whom to meet — is not in the guide: add your country notes.*"
 
 
 class Composer:
@@ -207,6 +216,8 @@ class Composer:
             answer = self._abstain(plan)
             return [answer.markdown], answer
         pieces.insert(0, f"*{notice}*\n\n" if notice else f"{label_for(plan.hits)}\n\n")
+        if (note := current_affairs_note(plan, registry)) is not None:
+            pieces.append(note)
         answer = Answer(
             question=plan.question, markdown="".join(pieces), citations=registry.citations, mode="extractive", notice=notice,
             retrieved=plan.hits,
