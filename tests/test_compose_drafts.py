@@ -38,6 +38,8 @@ def test_request_details_are_read_from_free_text():
     given = complete_request(BriefingRequest(request=MOLDOVA, country="Georgia", meetings=["the speaker"]))
     assert given.country == "Georgia" and given.meetings == ["the speaker"]
     assert complete_request(BriefingRequest(request="A former head of state of the Club de Madrid needs a briefing")).country is None
+    assert complete_request(BriefingRequest(request="Brief a donor visiting Tbilisi next week")).country == "Georgia"
+    assert complete_request(BriefingRequest(request="Brief a donor visiting Freedonia")).country == "Freedonia"
 
 
 def test_briefing_has_every_section_with_consistent_citations(composer):

@@ -53,10 +53,14 @@ def _hits(chunks: list[Chunk]) -> list[SearchHit]:
     ("text", "countries"),
     [
         ("what has INSPIRED done in Moldova, who should I meet?", ["Moldova"]),
-        ("Briefing for Cape Verde and Bolívia", ["Cabo Verde", "Bolivia"]),
+        ("Briefing for Cabo Verde and Bolívia", ["Cape Verde", "Bolivia"]),
+        ("A donor visiting Tbilisi, then Praia", ["Georgia", "Cape Verde"]),  # capitals stand for their countries
+        ("El caso de Moldavia", ["Moldova"]),
         ("the Republic of Moldova", ["Moldova"]),
         ("how do we chad the turkey?", []),  # words, not countries: countries are capitalised
+        ("Male officials met Hamilton and Victoria", []),  # words and people's names that small places use too
         ("How do I run a Participatory Policy Analysis?", []),
+        ("Is there a Portuguese version of the guide?", []),  # a language, not a country's case
     ],
 )
 def test_countries_named_in_a_question(text, countries):
@@ -76,6 +80,12 @@ def test_a_long_list_is_quoted_by_its_lead_in_and_the_country_item():
     assert list_excerpt("Nothing to list here about Moldova.", "Moldova") is None
     texts = [s.text for s in country_sentences(_hits(CHUNKS[2:3]), "Moldova")]
     assert len(texts) == 1 and "Riverside Forum (Moldova)" in texts[0] and "Peru" not in texts[0]
+
+
+def test_a_sentence_on_a_people_is_on_their_country():
+    armenian = _chunk("guide/cases/jobs", "Jobs", "The dialogue on the labour rights of Armenian women ran for two years.")
+    assert other_countries_sentences(_hits([armenian]), ["Moldova"]) == {armenian.text}
+    assert not other_countries_sentences(_hits([armenian]), ["Armenia"])
 
 
 def test_another_country_story_is_told_apart_sentence_by_sentence():

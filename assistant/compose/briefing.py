@@ -16,7 +16,7 @@ from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
-from .places import country_sentences, mentions
+from .places import countries_in, country_sentences, mentions
 from .text import fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
@@ -101,6 +101,13 @@ def _phase(text: str) -> str | None:
     return next((phase for phase, cues in _PHASES.items() if any(cue in folded for cue in cues)), None)
 
 
+def _country(place: str | None) -> str | None:
+    """The country of the mission: "Tbilisi" stands for Georgia, whose name the guide uses; a place no country
+    table knows stays as written."""
+    named = countries_in(place) if place else []
+    return named[0] if named else place
+
+
 def complete_request(request: BriefingRequest) -> BriefingRequest:
     """Fill country, meetings, travellers, purpose and phase from the free text when not given."""
     text = request.request or ""
@@ -108,7 +115,7 @@ def complete_request(request: BriefingRequest) -> BriefingRequest:
     purpose = _PURPOSE.search(text)
     return request.model_copy(
         update={
-            "country": request.country or _place(text),
+            "country": _country(request.country or _place(text)),
             "meetings": request.meetings or _meetings(text),
             "travellers": request.travellers or (travellers.group(1).strip() if travellers else None),
             "purpose": request.purpose or (purpose.group(1).strip() if purpose else None),

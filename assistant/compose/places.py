@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import pycountry
+from countryinfo import all_countries
 
 from ..models import SearchHit
 from .extractive import Sentence, passage_sentences
@@ -14,8 +14,8 @@ from .text import MAX_SENTENCE_WORDS, prose_blocks, split_sentences
 
 # Sentences after one naming a country that are read as still about it.
 COUNTRY_STORY = 2
-# Everyday English names ISO 3166 spells otherwise.
-_EVERYDAY_NAMES = {"Cape Verde": "Cabo Verde", "Russia": "Russian Federation", "Turkey": "Türkiye", "Ivory Coast": "Côte d'Ivoire"}
+CAPITAL_MIN_POPULATION = 100_000  # the smallest territories' capitals are people's names: Hamilton, Douglas, Stanley
+ENGLISH_WORDS = {"Male"}  # Malé, unaccented
 
 
 def unaccented(text: str) -> str:
@@ -23,27 +23,42 @@ def unaccented(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=1)
-def _country_names() -> tuple[dict[str, str], re.Pattern]:
-    """Every spelling → the everyday name; one pattern for them all, capitalised ("chad" is a word, "Chad" a country)."""
+@lru_cache(maxsize=2)
+def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
+    """Every way of naming a country → its English name: its names, the Spanish one, its capital ("visiting
+    Tbilisi" is a mission to Georgia) and, for reading the guide, its demonym ("Armenian women")."""
     names: dict[str, str] = {}
-    for country in pycountry.countries:
-        everyday = getattr(country, "common_name", None) or country.name.split(",")[0]
-        for spelling in (country.name.split(",")[0], everyday, getattr(country, "official_name", None)):
-            if spelling:
-                names[unaccented(spelling)] = everyday
-    names.update({unaccented(alias): official for alias, official in _EVERYDAY_NAMES.items()})
+    for info in (country.info() for country in all_countries()):
+        name = info.get("name")
+        if not name:
+            continue
+        spellings = [name, *info.get("altSpellings", []), info.get("translations", {}).get("es", "")]
+        if (info.get("population") or 0) >= CAPITAL_MIN_POPULATION:
+            capital = info.get("capital")
+            spellings += capital if isinstance(capital, list) else [capital or ""]
+        if with_demonyms:
+            spellings.append(info.get("demonym") or "")
+        for spelling in spellings:
+            plain = unaccented(spelling.split(",")[0]).strip()
+            # Codes ("MD", "MDA") and non-Latin scripts say nothing in an English, Portuguese or Spanish text.
+            if len(plain) > 3 and plain.isascii() and plain[0].isupper() and plain not in ENGLISH_WORDS:
+                names.setdefault(plain, name)
     longest_first = sorted(names, key=len, reverse=True)
     return names, re.compile(r"\b(" + "|".join(re.escape(n) for n in longest_first) + r")\b")
 
 
-def countries_in(text: str) -> list[str]:
-    """The countries a text names, in order, each once ("Moldova", "Bolivia"…)."""
-    names, pattern = _country_names()
+def countries_in(text: str, *, demonyms: bool = False) -> list[str]:
+    """The countries a text names, in order, each once ("Moldova", "Bolivia"…); capitalised only ("chad" is a
+    word, "Chad" a country)."""
+    names, pattern = _spellings(demonyms)
     return list(dict.fromkeys(names[m] for m in pattern.findall(unaccented(text))))
 
 
 def mentions(text: str, country: str) -> bool:
+    """Whether the text names the country, by any of its names; a place the table does not know, by its own name."""
+    names, _ = _spellings(True)
+    if unaccented(country) in names:
+        return names[unaccented(country)] in countries_in(text, demonyms=True)
     return re.search(rf"\b{re.escape(unaccented(country).lower())}\b", unaccented(text).lower()) is not None
 
 
@@ -64,7 +79,7 @@ def country_sentences(hits: list[SearchHit], country: str) -> list[Sentence]:
 def other_countries_sentences(hits: list[SearchHit], countries: list[str]) -> set[str]:
     """The sentences telling another country's case (named there, or in the sentences just before)."""
     def elsewhere(sentence: str) -> bool:
-        named = countries_in(sentence)
+        named = countries_in(sentence, demonyms=True)
         return bool(named) and not any(c in named for c in countries)
 
     return _stories(hits, elsewhere)
