@@ -152,3 +152,11 @@ def test_no_reminder_when_the_users_own_country_notes_are_quoted(tmp_path):
     answer = composer.ask("What did the ministry do in the dialogue sessions in Moldova?", owner="ana")
     assert any(c.source_kind == "note" for c in answer.citations)
     assert "add your country notes" not in answer.markdown
+
+
+def test_a_briefing_leaves_out_another_country_story_that_does_not_name_it(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(CHUNKS))
+    briefing = composer.brief(BriefingRequest(request="Brief a host visiting Moldova whose ministry met the host alone before the dialogue sessions"))
+    text = "\n".join(s.markdown for s in briefing.sections)
+    assert "met the ministry alone" not in text  # Peru's story: in a Moldova briefing it would read as Moldova's
+

@@ -16,7 +16,7 @@ from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
-from .places import countries_in, country_sentences, mentions
+from .places import countries_in, country_sentences, mentions, other_countries_sentences
 from .text import fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
@@ -218,12 +218,21 @@ def _section(drafting: Drafting, spec: SectionSpec, request: BriefingRequest, ow
     drafted = _model_section(drafting, spec.heading, hits, request, state)
     if drafted is not None:
         return drafted
-    candidates = [s for s in passage_sentences(hits) if not is_signpost(s.text)]
+    elsewhere = unnamed_elsewhere(hits, request.country)
+    candidates = [s for s in passage_sentences(hits) if not is_signpost(s.text) and s.text not in elsewhere]
     sentences = select_sentences(f"{query} {focus}".strip(), candidates, drafting.retriever.embed, spec.sentences, after=state.used)
     if not sentences:
         state.gaps.append(f"{spec.heading}: the guide has nothing on this for the mission — add your own notes")
         return BriefingSection(heading=spec.heading, markdown="The guide has no passage on this for the mission.")
     return _extract_section(spec.heading, reading_order(sentences), state, bullets=spec.bullets)
+
+
+def unnamed_elsewhere(hits: list[SearchHit], country: str | None) -> set[str]:
+    """Sentences telling another country's case without naming it ("Evo and his colleagues…"): in a briefing on
+    this country a reader would take them for its own. An example that names its country speaks for itself."""
+    if not country:
+        return set()
+    return {text for text in other_countries_sentences(hits, [country]) if not countries_in(text, demonyms=True)}
 
 
 def _focus_query(spec: SectionSpec, request: BriefingRequest) -> str:
