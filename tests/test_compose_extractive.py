@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from fakes import FAKE_ABSTAIN_THRESHOLD, GUIDE_CHUNKS, INJECTED_SENTENCE, FakeRetriever, note_chunk, offline_settings
+from fakes import FAKE_ABSTAIN_THRESHOLD, GUIDE_CHUNKS, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import ComposeError, Composer
 from assistant.compose.citations import cited_numbers
 from assistant.compose.extractive import EXTRACT_LABEL, EXTRACT_LABEL_WITH_NOTES, NOT_COVERED
-from assistant.models import Answer
+from assistant.models import Answer, Chunk
 
 GUIDE_URLS = {c.url for c in GUIDE_CHUNKS}
 
@@ -213,3 +213,16 @@ def test_a_question_about_todays_figures_abstains(composer, question):
 
 def test_budgets_in_general_stay_answerable(composer):
     assert not composer.ask("Who approves budgets and laws in parliament?").abstained
+
+
+def test_a_passage_that_is_only_a_label_is_quoted_under_its_title(tmp_path):
+    labels = [
+        Chunk(id="t4#0", url=f"{SITE}/toolkit/the-tools/4-site-visits", title="4. Site visits", text="**Kind of tool:** Trust building."),
+        Chunk(id="t5#0", url=f"{SITE}/toolkit/the-tools/5-peer-calls", title="5. Peer calls", text="**Kind of tool:** Trust building and networking."),
+    ]
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(labels))
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("Which kind of tool builds trust?")
+    assert not answer.abstained  # before: no sentence in either passage, so nothing to quote
+    assert "*4. Site visits:* **Kind of tool:** Trust building. [" in answer.markdown
+    assert "\n4. " not in answer.markdown and not answer.markdown.startswith("4. ")  # never read as a numbered list

@@ -12,7 +12,7 @@ from ..models import SearchHit
 from ..retrieval import Retriever, SearchFilters
 from ..settings import Settings
 from .citations import CitationRegistry
-from .extractive import extract_pieces, in_language, passage_sentences
+from .extractive import extract_pieces, in_language, label_sentences, passage_sentences
 from .places import country_sentences, other_countries_sentences
 from .text import question_language
 from .llm import Draft, LLMFailure, invoke_json
@@ -51,7 +51,7 @@ class Drafting:
         """Quoted in one language (the guide tells the same story in several); on a country, its own story first
         and no other country's."""
         language = language or question_language(query)
-        sentences = in_language(passage_sentences(hits), language)
+        sentences = in_language(passage_sentences(hits) + label_sentences(hits), language)
         focus = None
         if countries:
             focus = in_language([s for country in countries for s in country_sentences(hits, country)], language)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..models import Chunk, Citation, SearchHit
 from .citations import CitationRegistry, passage_text
-from .text import is_full_sentence, keyword_overlap, keywords, looks_like_injection, prose_blocks, split_sentences
+from .text import is_full_sentence, keyword_overlap, keywords, looks_like_injection, prose_blocks, split_sentences, strip_markup
 
 EXTRACT_LABEL = "*Extract from the INSPIRED guide — no language model used.*"
 EXTRACT_LABEL_WITH_NOTES = "*Extract from the INSPIRED guide and your notes — no language model used.*"
@@ -28,6 +28,7 @@ NEAR_DUPLICATE = 0.9
 RELEVANCE_FLOOR = 0.5  # of the best sentence's score: weaker sentences are left out rather than padding
 LEAD_PAGE_FLOOR = 0.6  # of the best sentence's score: the top page's best sentence is quoted from this share up
 NEXT_PAGE_FLOOR = 0.8  # a further page is quoted first only when its best sentence is nearly the best
+MAX_LABEL_CHARS = 120  # a passage this short with a colon and no sentence is a label
 LEXICAL_CONFIDENCE_WEIGHT = 0.5  # word overlap counts half as much as cosine similarity towards answering at all
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -72,6 +73,18 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
                     position += 1
                 previous = sentence if usable else None
     return found
+
+
+def label_sentences(hits: list[SearchHit]) -> list[Sentence]:
+    """Passages that are a single label and no sentence ("Type of tool: Trust building") as one quotable line under
+    their page's title: to "which tools build trust?" the labels are the answer."""
+    labels = []
+    for rank, hit in enumerate(hits):
+        text = " ".join(strip_markup(hit.chunk.text).split())
+        if len(text) <= MAX_LABEL_CHARS and ":" in text and not any(is_full_sentence(s) for s in split_sentences(text)):
+            # An italic lead-in: "11. High-level missions" at the start of a line would be read as item 11 of a list.
+            labels.append(Sentence(f"*{hit.chunk.title}:* {text.rstrip('.')}.", hit.chunk, rank, 0))
+    return labels
 
 
 def score_sentences(
