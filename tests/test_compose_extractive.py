@@ -215,6 +215,12 @@ def test_budgets_in_general_stay_answerable(composer):
     assert not composer.ask("Who approves budgets and laws in parliament?").abstained
 
 
+def test_dates_of_calls_are_not_in_the_guide_but_roadmap_deadlines_are(composer):
+    assert composer.ask("When is the deadline for the next call for high-level missions?").abstained
+    assert composer.ask("What is the application deadline for joining a working group?").abstained
+    assert not composer.ask("Does a roadmap for reform set deadlines for the ministry and parliament?").abstained
+
+
 def test_a_passage_that_is_only_a_label_is_quoted_under_its_title(tmp_path):
     labels = [
         Chunk(id="t4#0", url=f"{SITE}/toolkit/the-tools/4-site-visits", title="4. Site visits", text="**Kind of tool:** Trust building."),

@@ -57,6 +57,8 @@ _LIVE_FACTS = re.compile(
     r"|(?:current|this year'?s|latest) (?:\w+ ){0,3}?(?:budget|spending|funding|figures|statistics|unemployment|inflation|polls?)"
     # Contact details and money amounts: a guide on method states neither.
     r"|phone number|street address|e-?mail address|how much money|in (?:euros|dollars)|daily fee|salar(?:y|ies)"
+    # Dates of calls and applications: a guide on method keeps no calendar ("deadlines" in a roadmap stay answerable).
+    r"|(?:the|next|application|submission) deadline (?:for|of|to)|deadline for (?:the )?(?:next|applications?|submissions?)"
     r"|amanh[aã]|agora mesmo|mañana|ahora mismo)\b",
     re.I,
 )
