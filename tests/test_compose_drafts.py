@@ -109,7 +109,8 @@ def test_talking_points_lead_with_the_audience_page(composer):
         assert point.rationale and "\n" not in point.rationale
         # A point from another page says which one it is about, in that page's own title.
         title = point.citations[0].title
-        assert point.point.startswith(f"**{title}:** ") == (title != "Parliaments")
+        lead = f"**{title}** " if title.endswith(("?", "!", ".", ":")) else f"**{title}:** "  # no "What is it?:"
+        assert point.point.startswith(lead) == (title != "Parliaments")
     assert any(p.citations[0].title != "Parliaments" for p in points.points)
     assert len({p.point for p in points.points}) == len(points.points)
 

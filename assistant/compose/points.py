@@ -117,7 +117,7 @@ def _extract_points(
         else:
             rationale = f"From “{sentence.chunk.title}”" + (f" ({where})" if where else "") + f", among the passages closest to {'the topic' if topic else name.lower()}."
         label = point_label(sentence.chunk, key)
-        lead = f"**{label}:** " if label else ""
+        lead = (f"**{label}** " if label.endswith(("?", "!", ".", ":")) else f"**{label}:** ") if label else ""
         points.append(TalkingPoint(point=f"{lead}{sentence.standalone()} [{citation.n}]", rationale=rationale, citations=[citation]))
     return TalkingPoints(audience=name, topic=topic, points=points, mode="extractive", notice=notice)
 
