@@ -27,7 +27,7 @@ MMR_LAMBDA = 0.75
 NEAR_DUPLICATE = 0.9
 RELEVANCE_FLOOR = 0.5  # of the best sentence's score: weaker sentences are left out rather than padding
 LEAD_PAGE_FLOOR = 0.6  # of the best sentence's score: the top page's best sentence is quoted from this share up
-NEXT_PAGE_FLOOR = 0.8  # a further page is quoted first only when its best sentence is nearly the best
+NEXT_PAGE_FLOOR = 0.7  # a further page is quoted first only when its best sentence comes close to the best
 MAX_LABEL_CHARS = 120  # a passage this short with a colon and no sentence is a label
 LEXICAL_CONFIDENCE_WEIGHT = 0.5  # word overlap counts half as much as cosine similarity towards answering at all
 
