@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse
 
 from assistant import handlers as h
 from assistant.auth import AuthError, UserStore
-from assistant.compose import AUDIENCES, ComposeError, resolve_audience
+from assistant.compose import AUDIENCES, ComposeError, audience_named_in
 from assistant.datalayer import FILES_ROUTE, LocalStorageClient, build_data_layer, elements_dir, ensure_schema
 from assistant.export import briefing_to_docx, briefing_to_markdown, points_to_docx, points_to_markdown
 from assistant.index import IndexUnavailable
@@ -245,7 +245,7 @@ async def choose_audience() -> str:
 
 
 async def draft_points(services: h.Services, text: str, owner: str | None) -> None:
-    audience = h.audience_in_text(text, resolve_audience) or await choose_audience()
+    audience = audience_named_in(text) or await choose_audience()
     topic = h.topic_from_text(text)
     points = await drafted(services.composer, "points", audience, topic, owner=owner)
     files = downloads(h.download_stem("talking-points", AUDIENCES[audience]), points, points_to_docx, points_to_markdown)

@@ -378,23 +378,6 @@ def download_stem(kind: str, subject: str | None) -> str:
 # -- talking points and tools -------------------------------------------------------------------
 
 
-def audience_in_text(text: str, resolve: Callable[[str], str]) -> str | None:
-    """The one audience a message names ("…to government officials…"), else None.
-
-    ``resolve`` maps a phrase to an audience key or raises ValueError (the composer's
-    ``resolve_audience``); every run of one to four words is tried.
-    """
-    words = re.findall(r"[\w'’-]+", text)
-    found = set()
-    for size in range(4, 0, -1):
-        for start in range(len(words) - size + 1):
-            try:
-                found.add(resolve(" ".join(words[start:start + size])))
-            except ValueError:
-                continue
-    return found.pop() if len(found) == 1 else None
-
-
 def topic_from_text(text: str) -> str | None:
     cleaned = text.strip()
     return cleaned if len(cleaned.split()) >= 3 else None

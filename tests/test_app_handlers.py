@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import handlers as h
-from assistant.compose import AUDIENCES, resolve_audience
+from assistant.compose import AUDIENCES, audience_named_in
 from assistant.models import (
     Answer,
     Briefing,
@@ -247,7 +247,7 @@ def test_download_names_are_safe_slugs():
     ],
 )
 def test_audience_is_read_from_the_message_when_exactly_one_is_named(text, audience):
-    assert h.audience_in_text(text, resolve_audience) == audience
+    assert audience_named_in(text) == audience
     assert audience is None or audience in AUDIENCES
 
 

@@ -42,7 +42,7 @@ from assistant import handlers as h
 from assistant.chainlit_home import prepare_home
 from assistant.chunking import chunk_page
 from assistant.cli import app
-from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, resolve_audience
+from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, audience_named_in
 from assistant.compose.citations import cited_numbers
 from assistant.index import GuideIndex
 from assistant.models import (
@@ -298,7 +298,7 @@ def test_any_audience_gives_points_or_names_the_audiences(item, composer, fake_c
         check_message(problem)
         record("points(audience=input)", "compose error", item, started)
     if not h.request_problem(item.text, composer.settings):  # as the chat does: an audience named in the message
-        found = h.audience_in_text(item.text, resolve_audience)
+        found = audience_named_in(item.text)
         assert found is None or found in AUDIENCES
     try:
         check_points(fake_composer.points("parliaments", topic=item.text))

@@ -20,6 +20,7 @@ from assistant.evaluation.drafts import (
     best_threshold,
     cited_urls,
     coverage,
+    draft_audience,
     draft_units,
     label_accuracy,
     listed_as_gaps,
@@ -123,6 +124,18 @@ def test_a_broken_label_file_is_a_dataset_error(tmp_path):
     path.write_text('{"task_id": "d1", "phrase": "p"}\n')
     with pytest.raises(DatasetError, match="labels.jsonl:1"):
         load_labels(path)
+
+
+@pytest.mark.parametrize(
+    ("audience", "request_text", "expected"),
+    [
+        (None, "Talking points for journalists covering the launch of the roadmap", "media"),
+        ("heads of department in the line ministry", "Why their staff should join the sessions", "partner-government"),
+        ("members of parliament", "Points on oversight", "parliaments"),
+    ],
+)
+def test_an_audience_missing_or_in_other_words_is_read_as_the_chat_reads_it(audience, request_text, expected):
+    assert draft_audience(EvalItem(id="d8", kind="talking_points", request=request_text, audience=audience)) == expected
 
 
 def test_an_unknown_audience_is_reported_against_its_task(tmp_path):

@@ -1,6 +1,6 @@
 """Cited answers, mission briefings, talking points and tool advice from retrieved passages."""
 
-from .audiences import AUDIENCES, UnknownAudience, resolve_audience
+from .audiences import AUDIENCES, UnknownAudience, audience_named_in, resolve_audience
 from .composer import DEFAULT_ABSTAIN_THRESHOLD, Composer
 from .drafting import ComposeError
 from .llm import LLMConfigError, build_chat_model
@@ -13,6 +13,7 @@ __all__ = [
     "Composer",
     "LLMConfigError",
     "UnknownAudience",
+    "audience_named_in",
     "build_chat_model",
     "load_prompt",
     "resolve_audience",

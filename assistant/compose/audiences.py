@@ -68,3 +68,17 @@ def is_audience_page(chunk: Chunk, key: str) -> bool:
     """The guide's own page on this stakeholder ("Parliaments", "The Donor(s)"…), in any section of it."""
     wanted = set(keywords(AUDIENCES[key]))
     return chunk.source_kind == "guide" and bool(wanted) and wanted <= set(keywords(chunk.title))
+
+
+def audience_named_in(text: str) -> str | None:
+    """The one audience a text names ("…to government officials…"), else None: every run of one to four words
+    is tried as an audience's name or alias."""
+    words = re.findall(r"[\w'’-]+", text or "")
+    found = set()
+    for size in range(4, 0, -1):
+        for start in range(len(words) - size + 1):
+            try:
+                found.add(resolve_audience(" ".join(words[start:start + size])))
+            except UnknownAudience:
+                continue
+    return found.pop() if len(found) == 1 else None

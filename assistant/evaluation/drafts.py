@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from ..compose import ComposeError
+from ..compose import ComposeError, UnknownAudience, audience_named_in, resolve_audience
 from ..compose.citations import strip_citations
 from ..compose.text import keywords
 from ..models import Briefing, BriefingRequest, TalkingPoints
@@ -64,9 +64,20 @@ def write_draft(composer, item: EvalItem) -> Briefing | TalkingPoints:
     try:
         if item.kind == "briefing":
             return composer.brief(BriefingRequest(request=item.request, country=item.country))
-        return composer.points(item.audience or "", item.request)
-    except ComposeError as exc:  # e.g. an audience the composer does not know
+        return composer.points(draft_audience(item), item.request)
+    except ComposeError as exc:
         raise DatasetError(f"{item.id}: {exc}") from exc
+
+
+def draft_audience(item: EvalItem) -> str:
+    """The line's audience as given ("journalists" is the media), else the one its request names, as the chat reads it."""
+    try:
+        return resolve_audience(item.audience or "")
+    except UnknownAudience:
+        named = audience_named_in(item.audience or "") or audience_named_in(item.request)
+        if named is None:
+            raise
+        return named
 
 
 def draft_units(draft: Briefing | TalkingPoints) -> list[Unit]:
