@@ -229,3 +229,16 @@ def test_bad_datasets_get_one_clear_line(run_cli, tmp_path):
     blank.write_text(json.dumps({"id": "q9", "kind": "qa", "question": "   "}) + "\n")
     result = CliRunner().invoke(cli.app, ["eval", "answers", "--dataset", str(blank)])
     assert result.exit_code == 2 and "q9" in result.output and "Traceback" not in result.output
+
+
+def test_expected_urls_are_read_as_the_index_writes_them():
+    item = EvalItem(id="q9", question="?", expected_urls=[
+        "https://inspired.epd.eu/toolkit/the-tools/11-high-level-missions/",
+        "https://inspired.epd.eu/toolkit/the-tools/9-bilateral-meetings#purpose",
+        "https://inspired.epd.eu",
+    ])
+    assert item.expected_urls == [
+        "https://inspired.epd.eu/toolkit/the-tools/11-high-level-missions",
+        "https://inspired.epd.eu/toolkit/the-tools/9-bilateral-meetings",
+        "https://inspired.epd.eu/",
+    ]

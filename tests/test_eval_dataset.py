@@ -188,3 +188,4 @@ def test_expected_urls_exist_and_hold_the_must_mention_terms(cases):
         if not any(term.lower() in pages.get(u, "") for u in q.expected_urls)
     ]
     assert not problems, "\n".join(problems)
+

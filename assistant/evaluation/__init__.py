@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..sources.common import normalise_page_url
 
 
 class DatasetError(Exception):
@@ -29,6 +31,12 @@ class EvalItem(BaseModel):
     country: str | None = None
     audience: str | None = None
     unknown_facts: list[str] = Field(default_factory=list)
+
+    @field_validator("expected_urls")
+    @classmethod
+    def _as_indexed(cls, urls: list[str]) -> list[str]:
+        """Written as the index writes page URLs: ".../11-high-level-missions/", "...#purpose" or "....md" name the page too."""
+        return [normalise_page_url(url) for url in urls]
 
 
 def load_dataset(path: Path) -> list[EvalItem]:
