@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from countryinfo import all_countries
 
 from ..models import SearchHit
+from ..retrieval import fold_accents  # accents dropped, case kept: "Bolívia" matches "Bolivia"
 from .extractive import Sentence, passage_sentences
 from .text import MAX_SENTENCE_WORDS, prose_blocks, split_sentences
 
@@ -16,11 +16,6 @@ from .text import MAX_SENTENCE_WORDS, prose_blocks, split_sentences
 COUNTRY_STORY = 2
 CAPITAL_MIN_POPULATION = 100_000  # the smallest territories' capitals are people's names: Hamilton, Douglas, Stanley
 ENGLISH_WORDS = {"Male"}  # Malé, unaccented
-
-
-def unaccented(text: str) -> str:
-    """Accents dropped, case kept ("Bolívia" → "Bolivia"), so the guide's Portuguese and Spanish pages match too."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=2)
@@ -39,7 +34,7 @@ def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
         if with_demonyms:
             spellings.append(info.get("demonym") or "")
         for spelling in spellings:
-            plain = unaccented(spelling.split(",")[0]).strip()
+            plain = fold_accents(spelling.split(",")[0]).strip()
             # Codes ("MD", "MDA") and non-Latin scripts say nothing in an English, Portuguese or Spanish text.
             if len(plain) > 3 and plain.isascii() and plain[0].isupper() and plain not in ENGLISH_WORDS:
                 names.setdefault(plain, name)
@@ -51,15 +46,15 @@ def countries_in(text: str, *, demonyms: bool = False) -> list[str]:
     """The countries a text names, in order, each once ("Moldova", "Bolivia"…); capitalised only ("chad" is a
     word, "Chad" a country)."""
     names, pattern = _spellings(demonyms)
-    return list(dict.fromkeys(names[m] for m in pattern.findall(unaccented(text))))
+    return list(dict.fromkeys(names[m] for m in pattern.findall(fold_accents(text))))
 
 
 def mentions(text: str, country: str) -> bool:
     """Whether the text names the country, by any of its names; a place the table does not know, by its own name."""
     names, _ = _spellings(True)
-    if unaccented(country) in names:
-        return names[unaccented(country)] in countries_in(text, demonyms=True)
-    return re.search(rf"\b{re.escape(unaccented(country).lower())}\b", unaccented(text).lower()) is not None
+    if fold_accents(country) in names:
+        return names[fold_accents(country)] in countries_in(text, demonyms=True)
+    return re.search(rf"\b{re.escape(fold_accents(country).lower())}\b", fold_accents(text).lower()) is not None
 
 
 def country_sentences(hits: list[SearchHit], country: str) -> list[Sentence]:
