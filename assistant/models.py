@@ -66,6 +66,7 @@ class SearchHit(BaseModel):
     score: float
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    named_rank: int | None = None  # set when the query names its page outright ("tool 11", "PPA")
     dense_similarity: float | None = None
 
 

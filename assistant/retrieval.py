@@ -31,6 +31,7 @@ SHORTLIST = 1000  # chunks whose sentences are scored for a query: every chunk o
 NOTE_WEIGHT = 1.2  # a user's own notes on their question outrank general guidance of equal rank
 MAX_NOTE_CHUNKS = 2000
 VECTOR_CACHE = 50_000  # sentence vectors kept (~75 MB at 384 dimensions)
+FOCUSED_QUERY_WORDS = 5
 COMMON_WORD = 0.2  # share of chunks using a word beyond which a one-word title no longer names its page
 ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
@@ -228,6 +229,7 @@ class HybridRetriever:
         rankings: list[tuple[float, list[str]]] = []
         similarity: dict[str, float] = {}
         pool: dict[str, Chunk] = {}
+        named: list[str] = []
 
         want_guide = filters.source_kind in (None, "guide")
         if want_guide and self.chunks:
@@ -246,13 +248,16 @@ class HybridRetriever:
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
                 ranks.setdefault(cid, {})[list_no] = rank + 1
-        ordered = diversify(sorted(fused, key=fused.get, reverse=True), pool, fused)
+        # A short query naming a page ("tool 1", "PPA risks") asks for that page; a long request naming one wants breadth.
+        named_pages = {pool[cid].url for cid in named} if len(content_words(query)) <= FOCUSED_QUERY_WORDS else set()
+        ordered = diversify(sorted(fused, key=fused.get, reverse=True), pool, fused, named_pages)
         hits = [
             SearchHit(
                 chunk=pool[cid],
                 score=score,
                 dense_rank=ranks[cid].get(0),
                 lexical_rank=ranks[cid].get(1),
+                named_rank=ranks[cid].get(2),
                 dense_similarity=similarity.get(cid),
             )
             for cid, score in ordered
@@ -361,13 +366,16 @@ class HybridRetriever:
         return sorted(hits, key=lambda h: h.score, reverse=True)
 
 
-def diversify(ordered: list[str], pool: dict[str, Chunk], fused: dict[str, float]) -> list[tuple[str, float]]:
-    """Each further chunk of a page counts half as much, so one page cannot crowd out the others."""
+def diversify(
+    ordered: list[str], pool: dict[str, Chunk], fused: dict[str, float], named_pages: set[str] = frozenset()
+) -> list[tuple[str, float]]:
+    """Each further chunk of a page counts half as much, so one page cannot crowd out the others; the
+    ``named_pages`` are what the query asks for, so all their chunks keep their place."""
     seen: dict[str, int] = {}
     scored = []
     for cid in ordered:
         url = pool[cid].url
-        scored.append((cid, fused[cid] * 0.5 ** seen.get(url, 0)))
+        scored.append((cid, fused[cid] * (1.0 if url in named_pages else 0.5 ** seen.get(url, 0))))
         seen[url] = seen.get(url, 0) + 1
     return sorted(scored, key=lambda item: item[1], reverse=True)
 

@@ -156,10 +156,15 @@ class FakeRetriever:
         return [
             SearchHit(
                 chunk=pool[i], score=1 / (60 + rank), dense_rank=rank if self.dense else None, lexical_rank=rank,
+                named_rank=rank if _names_tool(query, pool[i]) else None,
                 dense_similarity=float(similarity[i]) if self.dense else None,
             )
             for rank, i in enumerate(order)
         ]
+
+
+def _names_tool(query: str, chunk: Chunk) -> bool:
+    return chunk.tool_number is not None and re.search(rf"\btool\s*{chunk.tool_number}\b", query, re.I) is not None
 
 
 def _passes(chunk: Chunk, filters: SearchFilters | None) -> bool:

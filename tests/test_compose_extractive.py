@@ -232,3 +232,27 @@ def test_a_passage_that_is_only_a_label_is_quoted_under_its_title(tmp_path):
     assert not answer.abstained  # before: no sentence in either passage, so nothing to quote
     assert "*4. Site visits:* **Kind of tool:** Trust building. [" in answer.markdown
     assert "\n4. " not in answer.markdown and not answer.markdown.startswith("4. ")  # never read as a numbered list
+
+
+def test_a_question_naming_a_tool_is_answered_from_that_tool_page(tmp_path):
+    def tool(n: int, kind: str, purpose: str) -> list[Chunk]:
+        url = f"{SITE}/toolkit/the-tools/{n}-t"
+        extra = {"url": url, "title": f"{n}. Tool {n}", "section": "toolkit", "tool_number": n, "tool_type": kind}
+        return [
+            Chunk(id=f"t{n}#0", text=f"**Kind of tool:** {kind}.", **extra),
+            Chunk(id=f"t{n}#1", heading_path=["Purpose"], ordinal=1, text=purpose, **extra),
+        ]
+
+    chunks = [
+        *tool(5, "Networking", "To pair officials with counterparts abroad who have already been through a similar reform."),
+        *tool(4, "Trust building", "To let the participants see with their own eyes a reform that works in a nearby region."),
+        Chunk(id="kit#0", url=f"{SITE}/toolkit", title="Toolkit", text="Every tool page gives its kind of tool, its purpose and its outcomes."),
+    ]
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(chunks))
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("tool 4")
+    cited = [c.url for c in answer.citations]
+    # before: tool 5's label came first and tool 4's purpose, which shares no word with "tool 4", was left out
+    assert cited[0] == f"{SITE}/toolkit/the-tools/4-t"
+    assert "see with their own eyes" in answer.markdown
+    assert f"{SITE}/toolkit/the-tools/5-t" not in cited

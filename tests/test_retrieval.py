@@ -51,6 +51,21 @@ def test_one_page_cannot_crowd_out_the_others():
     assert order.index("b0") <= 2
 
 
+def test_every_chunk_of_a_page_the_query_names_keeps_its_place():
+    pool = {f"a{i}": Chunk(id=f"a{i}", url="https://x/a", title="A", text="t") for i in range(4)}
+    pool["b0"] = Chunk(id="b0", url="https://x/b", title="B", text="t")
+    fused = {"a0": 1.0, "a1": 0.95, "a2": 0.9, "a3": 0.85, "b0": 0.6}
+    order = [cid for cid, _ in diversify(list(fused), pool, fused, {"https://x/a"})]
+    assert order == ["a0", "a1", "a2", "a3", "b0"]
+
+
+def test_hits_of_a_page_named_outright_are_marked(retriever):
+    hits = retriever.search("tool 11", 5)
+    named = {h.chunk.url for h in hits if h.named_rank is not None}
+    assert urls(hits)[0] == "/toolkit/the-tools/11-high-level-missions"
+    assert {u.removeprefix("https://guide.test") for u in named} == {"/toolkit/the-tools/11-high-level-missions"}
+
+
 def test_notes_only_reach_their_owner(settings, retriever, guide_index):
     note = Chunk(id="n", url="note://moldova.md", title="Moldova trip notes", text="The deputy minister for water joined in May.")
     guide_index.add_note_chunks("alice", "n1", [note])

@@ -51,13 +51,21 @@ class Drafting:
         """Quoted in one language (the guide tells the same story in several); on a country, its own story first
         and no other country's."""
         language = language or question_language(query)
-        sentences = in_language(passage_sentences(hits) + label_sentences(hits), language)
+        # Labels ("Type of tool: …") answer "which tools…?"; to a question naming one tool, other tools' labels are noise.
+        named = [h for h in hits if h.named_rank is not None]
+        sentences = in_language(passage_sentences(hits) + label_sentences(named or hits), language)
+        # A page the question names outright ("tool 1") is what it asks for, however little its sentences
+        # resemble so short a question.
+        named_urls = {h.chunk.url for h in named}
+        named_sentences = [s for s in sentences if s.chunk.url in named_urls]
         focus = None
         if countries:
             focus = in_language([s for country in countries for s in country_sentences(hits, country)], language)
             elsewhere = other_countries_sentences(hits, countries) - {s.text for s in focus}
             sentences = [s for s in sentences if s.text not in elsewhere]
-        return extract_pieces(query, sentences, self.retriever.embed, count, registry, language=language, focus=focus)
+        return extract_pieces(
+            query, sentences, self.retriever.embed, count, registry, language=language, focus=focus, named=named_sentences
+        )
 
     def draft_json(self, user_prompt: str, schema: type[Draft], **values: str) -> Draft:
         if self.chat_model is None:

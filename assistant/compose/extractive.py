@@ -201,10 +201,14 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
 
 def extract_pieces(
     query: str, sentences: list[Sentence], embed: Embed, count: int, registry: CitationRegistry, *,
-    language: str | None = None, focus: list[Sentence] | None = None,
+    language: str | None = None, focus: list[Sentence] | None = None, named: list[Sentence] | None = None,
 ) -> list[str]:
-    """The answer's cited sentences; ``focus`` (what the guide says of the country asked about) leads with up to half."""
-    selected = select_sentences(query, focus, embed, max(1, count // 2), language=language, at_least=1) if focus else []
+    """The answer's cited sentences. Half of them come first from the pages the query ``named``, then up to
+    half from ``focus`` (what the guide says of the country asked about)."""
+    half = max(1, count // 2)
+    selected = select_sentences(query, named, embed, half, language=language, at_least=half) if named else []
+    if focus:
+        selected += select_sentences(query, focus, embed, half, language=language, at_least=1, after=selected)
     selected += select_sentences(query, sentences, embed, count - len(selected), language=language, lead_pages=ANSWER_LEAD_PAGES, after=selected)
     return render_pieces(reading_order(selected), registry)
 
