@@ -49,15 +49,19 @@ class SearchFilters(BaseModel):
     lang: str | None = None
     source_kind: str | None = None
     country: str | None = None
+    family: str | None = None  # a page's title: that page and the pages under it ("The Dialogue Host" and its roles)
 
-    def chroma_where(self) -> dict | None:
-        clauses = [{key: value} for key, value in self.model_dump().items() if value is not None and key != "source_kind"]
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    def is_set(self) -> bool:
+        return any(value is not None for value in self.model_dump().values())
 
     def admits(self, chunk: Chunk) -> bool:
-        return all(getattr(chunk, key) == value for key, value in self.model_dump().items() if value is not None)
+        fields = all(getattr(chunk, key) == value for key, value in self.model_dump(exclude={"family"}).items() if value is not None)
+        return fields and (self.family is None or in_family(chunk, self.family))
+
+
+def in_family(chunk: Chunk, title: str) -> bool:
+    """The page titled so, or a page whose breadcrumb ends under it."""
+    return title.casefold() in {chunk.title.casefold(), *(crumb.casefold() for crumb in chunk.breadcrumb[-1:])}
 
 
 class Vocabulary:
@@ -233,7 +237,7 @@ class HybridRetriever:
 
         want_guide = filters.source_kind in (None, "guide")
         if want_guide and self.chunks:
-            mask = np.array([filters.admits(c) for c in self.chunks], dtype=np.float32) if filters.chroma_where() else None
+            mask = np.array([filters.admits(c) for c in self.chunks], dtype=np.float32) if filters.is_set() else None
             dense = self._dense(vector, mask, similarity) if "dense" in self.channels else []
             lexical = self._lexical(query, mask) if "lexical" in self.channels else []
             named = self._named(query, filters) if "named" in self.channels else []

@@ -168,12 +168,7 @@ def _names_tool(query: str, chunk: Chunk) -> bool:
 
 
 def _passes(chunk: Chunk, filters: SearchFilters | None) -> bool:
-    if filters is None:
-        return True
-    return all(
-        wanted is None or getattr(chunk, field) == wanted
-        for field, wanted in filters.model_dump().items()
-    )
+    return filters is None or filters.admits(chunk)
 
 
 class RecordingChatModel(GenericFakeChatModel):

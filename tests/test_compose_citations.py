@@ -41,6 +41,8 @@ def test_fragments_and_stubs_are_not_full_sentences():
     assert not is_full_sentence("Type of tool: Capacity development and Trust building.")
     assert not is_full_sentence("Working groups – small teams that draft proposals for the plenary.")
     assert not is_full_sentence("What made the ministry agree to sign the roadmap in the end?")
+    assert not is_full_sentence("The host should reach the officials who can speak for their ministry – to …")  # the page breaks off
+    assert is_full_sentence("Some hosts waited for months before the ministry answered their letters…")
 
 
 def test_injection_wording_is_recognised_in_several_forms():

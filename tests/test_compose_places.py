@@ -6,7 +6,7 @@ import pytest
 from fakes import SITE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import Composer
-from assistant.compose.places import countries_in, country_sentences, list_excerpt, other_countries_sentences
+from assistant.compose.places import case_countries, countries_in, country_sentences, list_excerpt, other_countries_sentences
 from assistant.compose.text import question_language
 from assistant.models import BriefingRequest, Chunk, SearchHit
 
@@ -160,3 +160,17 @@ def test_a_briefing_leaves_out_another_country_story_that_does_not_name_it(tmp_p
     text = "\n".join(s.markdown for s in briefing.sections)
     assert "met the ministry alone" not in text  # Peru's story: in a Moldova briefing it would read as Moldova's
 
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        ("In Georgia, the working group asked for more mediators.", ["Georgia"]),
+        ("INSPIRED Armenia brought three ministries to one table.", ["Armenia"]),
+        ("Hosts in Mongolia and in Kyrgyzstan relied on one committed official.", ["Mongolia", "Kyrgyzstan"]),
+        ("The Netherlands Institute for Multiparty Democracy runs the workshops.", []),  # an organisation's name
+        ("Armenian unions joined late.", []),  # a demonym tells no case
+    ],
+)
+def test_the_countries_a_case_is_told_from(text, countries):
+    assert case_countries(text) == countries

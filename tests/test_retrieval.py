@@ -25,6 +25,18 @@ def test_acronym_in_a_title_is_understood(retriever):
     assert urls(retriever.search("PPA", 1)) == ["/guide/the-participatory-policy-analysis-ppa"]
 
 
+def test_a_family_filter_admits_a_page_and_the_pages_under_it():
+    def page(title, breadcrumb):
+        return Chunk(id=title, url=f"https://x/{title}", title=title, breadcrumb=breadcrumb, text="Some text.")
+
+    family = SearchFilters(family="The Dialogue Host")
+    assert family.is_set() and not SearchFilters().is_set()
+    assert family.admits(page("The Dialogue Host", ["Guide", "Who is involved?"]))
+    assert family.admits(page("Reporting on progress", ["Guide", "Who is involved?", "The Dialogue Host"]))
+    assert not family.admits(page("Media", ["Guide", "Who is involved?", "The Stakeholders"]))
+    assert not SearchFilters(family="The Dialogue Host", lang="es").admits(page("The Dialogue Host", []))
+
+
 def test_filters_restrict_results(retriever):
     toolkit = retriever.search("dialogue", 10, filters=SearchFilters(section="toolkit"))
     assert toolkit and all(h.chunk.section == "toolkit" for h in toolkit)

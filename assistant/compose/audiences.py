@@ -66,8 +66,17 @@ def resolve_audience(text: str) -> str:
 
 def is_audience_page(chunk: Chunk, key: str) -> bool:
     """The guide's own page on this stakeholder ("Parliaments", "The Donor(s)"…), in any section of it."""
+    return chunk.source_kind == "guide" and _names_audience(chunk.title, key)
+
+
+def is_audience_role_page(chunk: Chunk, key: str) -> bool:
+    """A page under the audience's own ("Convening the key stakeholders", one of the Dialogue Host's roles)."""
+    return chunk.source_kind == "guide" and bool(chunk.breadcrumb) and _names_audience(chunk.breadcrumb[-1], key)
+
+
+def _names_audience(title: str, key: str) -> bool:
     wanted = set(keywords(AUDIENCES[key]))
-    return chunk.source_kind == "guide" and bool(wanted) and wanted <= set(keywords(chunk.title))
+    return bool(wanted) and wanted <= set(keywords(title))
 
 
 def audience_named_in(text: str) -> str | None:

@@ -100,3 +100,15 @@ def list_excerpt(sentence: str, country: str) -> str | None:
         return None
     item = next((part.strip() for part in re.split(r"[,;]", items) if mentions(part, country)), None)
     return f"{lead.strip()}: … {item.rstrip('.')} …" if item else None
+
+
+def case_countries(text: str) -> list[str]:
+    """The countries a sentence tells a case from: "In Georgia, the dialogue…", "INSPIRED Armenia…", "the process
+    in Moldova"; not a country in an organisation's name ("the Netherlands Institute for Multiparty Democracy")."""
+    names, pattern = _spellings(False)
+    folded = fold_accents(text)
+    return list(dict.fromkeys(
+        names[m.group(1)] for m in pattern.finditer(folded)
+        if re.search(r"\b(?:in|INSPIRED|of)\s+(?:the\s+)?$", folded[: m.start()], re.I)
+        and not re.match(r"\s+(?:Institute|Foundation|Agency|Council|Centre|Center)\b", folded[m.end():])
+    ))

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from ..models import Chunk, SearchHit, TalkingPoint, TalkingPoints
-from .audiences import AUDIENCES, is_audience_page, resolve_audience
+from ..retrieval import SearchFilters
+from .audiences import AUDIENCES, is_audience_page, is_audience_role_page, resolve_audience
 from .citations import CitationRegistry, passages_block, resolve_citations, strip_citations
 from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, select_sentences
 from .llm import UNUSABLE_NOTICE, LLMFailure
+from .places import case_countries
 from .text import is_signpost
 
-MAX_POINTS = 10  # half on the audience's stake, half on the topic; 8 left too little room for either
+MAX_POINTS = 8
+MAX_POINT_WORDS = 60  # a point takes the sentence after its own only while it stays short enough to say
 MIN_EXTRACT_POINTS = 5
 MIN_VALID_MODEL_POINTS = 3
-HITS_PER_QUERY = 8
 
 
 class DraftPoint(BaseModel):
@@ -35,16 +37,21 @@ class DraftPoints(BaseModel):
 class Facet:
     """One side of what a speaker needs, with its own retrieval query and its own share of the points."""
 
+    kind: str  # "audience", "topic" or "case"
     query: str  # {name} is the audience, {topic} what the meeting is about
     points: int
+    hits: int = 8  # passages retrieved for it (and, for the audience, from its own pages)
 
 
 # One query for "audience + topic" returns one cluster of look-alike passages and lets either side crowd out
-# the other: the audience's own stake and the meeting's topic are retrieved and quoted separately. (Generic
-# facets such as "why they gain" or "risks" were tried and pulled in vaguer sentences.)
-AUDIENCE_FACET = Facet("{name}: their role, interests and contribution in the policy dialogue", MAX_POINTS // 2)
-TOPIC_FACET = Facet("{topic}", MAX_POINTS - MAX_POINTS // 2)
-FACETS = (AUDIENCE_FACET, TOPIC_FACET)
+# the other: the audience's own stake and the meeting's topic are retrieved and quoted separately, and one point
+# is a case from a country where INSPIRED ran, the evidence a listener remembers. (Generic facets such as
+# "why they gain" or "risks" were tried and pulled in vaguer sentences.)
+AUDIENCE_FACET = Facet("audience", "{name}: their role, interests and contribution in the policy dialogue", MAX_POINTS // 2 - 1)
+TOPIC_FACET = Facet("topic", "{topic}", MAX_POINTS // 2)
+# Cases sit in a page's later passages, which page diversity ranks low: the case facet reads further down.
+CASE_FACET = Facet("case", "{topic}: what happened in a country where INSPIRED ran", 1, hits=24)
+FACETS = (AUDIENCE_FACET, TOPIC_FACET, CASE_FACET)
 # "Talking points for…" says what to write, not what it is about.
 _REQUEST_WORDS = re.compile(r"\b(?:(?:draft|write|prepare|some)\s+)*(?:talking\s+)?points?\b\s*(?:for|to|on|about)?\s*", re.I)
 
@@ -72,16 +79,25 @@ def facet_query(facet: Facet, name: str, topic: str | None) -> str:
 
 
 def _facet_hits(drafting: Drafting, key: str, topic: str | None, owner: str | None) -> list[tuple[Facet, list[SearchHit]]]:
-    """Each facet's passages; the audience's own page leads its facet. Without a topic the audience takes every point."""
+    """Each facet's passages; the audience's own pages lead its facet. Without a topic the audience takes every point."""
     name = AUDIENCES[key]
-    facets = FACETS if topic_query(topic) else (Facet(AUDIENCE_FACET.query, MAX_POINTS),)
+    facets = FACETS if topic_query(topic) else (Facet("audience", AUDIENCE_FACET.query, MAX_POINTS),)
     found = []
     for facet in facets:
-        hits = drafting.search(facet_query(facet, name, topic), HITS_PER_QUERY, owner=owner)
-        if facet.query == AUDIENCE_FACET.query:
-            hits = sorted(hits, key=lambda h: not is_audience_page(h.chunk, key))
+        query = facet_query(facet, name, topic)
+        hits = drafting.search(query, facet.hits, owner=owner)
+        if facet.kind == "audience":
+            hits = _own_pages_first(drafting, key, query, hits)
         found.append((facet, hits))
     return found
+
+
+def _own_pages_first(drafting: Drafting, key: str, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+    """The audience's page and the pages of its roles under it (the Dialogue Host convenes, facilitates, reports…),
+    then whatever else was found."""
+    own_page = next((h.chunk for h in hits if is_audience_page(h.chunk, key)), None)
+    own = drafting.search(query, AUDIENCE_FACET.hits, filters=SearchFilters(family=own_page.title)) if own_page else []
+    return _unique(own + sorted(hits, key=lambda h: not is_audience_page(h.chunk, key)))
 
 
 def _unique(hits: list[SearchHit]) -> list[SearchHit]:
@@ -97,29 +113,102 @@ def _extract_points(
     """Each facet's best sentences from its own passages, none repeating what an earlier facet said."""
     name = AUDIENCES[key]
     embed = drafting.retriever.embed
+    everything = passage_sentences(_unique([h for _, hits in facets for h in hits]))
+    followers = {(s.chunk.id, s.previous): s.text for s in everything}
+    selected = _facet_sentences(key, topic, facets, embed)
+    registry = CitationRegistry()
+    said: set[str] = set()
+    points = [point for s in selected if (point := _point(s, key, topic, followers, said, registry))][:MAX_POINTS]
+    if len(points) < MIN_EXTRACT_POINTS:
+        # Thin facets: top up from everything retrieved, closest to the audience and topic.
+        unsaid = [s for s in everything if s.text not in said and not is_signpost(s.text)]
+        query = f"{name} {topic_query(topic)}".strip()
+        ranked = select_sentences(query, unsaid, embed, len(unsaid), at_least=len(unsaid), after=selected)
+        for sentence in ranked:
+            if len(points) == MIN_EXTRACT_POINTS:
+                break
+            if point := _point(sentence, key, topic, followers, said, registry):
+                points.append(point)
+    return TalkingPoints(audience=name, topic=topic, points=points, mode="extractive", notice=notice)
+
+
+def _facet_sentences(key: str, topic: str | None, facets: list[tuple[Facet, list[SearchHit]]], embed) -> list[Sentence]:
+    name = AUDIENCES[key]
     selected: list[Sentence] = []
     for facet, hits in facets:
         sentences = [s for s in passage_sentences(hits) if not is_signpost(s.text)]
-        selected += select_sentences(facet_query(facet, name, topic), sentences, embed, facet.points, after=selected)
-    if len(selected) < MIN_EXTRACT_POINTS:
-        # Thin facets: top up from everything retrieved, closest to the audience and topic.
-        everything = [s for s in passage_sentences(_unique([h for _, hits in facets for h in hits])) if not is_signpost(s.text)]
-        query = f"{name} {topic_query(topic)}".strip()
-        missing = MIN_EXTRACT_POINTS - len(selected)
-        selected += select_sentences(query, everything, embed, missing, at_least=missing, after=selected)
-    registry = CitationRegistry()
-    points = []
-    for sentence in selected[:MAX_POINTS]:
-        citation = registry.cite(sentence.chunk)
-        where = " › ".join(sentence.chunk.heading_path)
-        if is_audience_page(sentence.chunk, key):
-            rationale = f"From the guide's page on {name.lower()}" + (f" ({where})." if where else ".")
-        else:
-            rationale = f"From “{sentence.chunk.title}”" + (f" ({where})" if where else "") + f", among the passages closest to {'the topic' if topic else name.lower()}."
-        label = point_label(sentence.chunk, key)
-        lead = (f"**{label}** " if label.endswith(("?", "!", ".", ":")) else f"**{label}:** ") if label else ""
-        points.append(TalkingPoint(point=f"{lead}{sentence.standalone()} [{citation.n}]", rationale=rationale, citations=[citation]))
-    return TalkingPoints(audience=name, topic=topic, points=points, mode="extractive", notice=notice)
+        query = facet_query(facet, name, topic)
+        if facet.kind == "case":
+            selected += _country_case(query, sentences, embed, selected)
+            continue
+        roles = [s for s in sentences if is_audience_role_page(s.chunk, key)] if facet.kind == "audience" else []
+        taken = _one_per_role(query, roles, embed, facet.points - 1, selected)
+        selected += taken + select_sentences(query, sentences, embed, facet.points - len(taken), after=[*selected, *taken])
+    return selected
+
+
+def _point(
+    sentence: Sentence, key: str, topic: str | None, followers: dict, said: set[str], registry: CitationRegistry
+) -> TalkingPoint | None:
+    run = point_sentences(sentence, followers.get((sentence.chunk.id, sentence.text)), said)
+    if run is None:
+        return None
+    citation = registry.cite(sentence.chunk)
+    label = point_label(sentence.chunk, key)
+    lead = (f"**{label}** " if label.endswith(("?", "!", ".", ":")) else f"**{label}:** ") if label else ""
+    return TalkingPoint(point=f"{lead}{' '.join(run)} [{citation.n}]", rationale=point_rationale(sentence, key, topic), citations=[citation])
+
+
+def point_rationale(sentence: Sentence, key: str, topic: str | None) -> str:
+    """Why the point is there: the audience's own page, one of its roles, a country's case, or the topic."""
+    name = AUDIENCES[key].lower()
+    chunk = sentence.chunk
+    where = " › ".join(chunk.heading_path)
+    if is_audience_page(chunk, key):
+        return f"From the guide's page on {name}" + (f" ({where})." if where else ".")
+    if is_audience_role_page(chunk, key):
+        return f"One of the roles the guide gives {name}: “{chunk.title}”."
+    countries = case_countries(sentence.text)
+    if countries:
+        places = ", ".join(countries[:-1]) + f" and {countries[-1]}" if len(countries) > 1 else countries[0]
+        return f"What the guide reports from {places} (“{chunk.title}”)."
+    return f"From “{chunk.title}”" + (f" ({where})" if where else "") + f", among the passages closest to {'the topic' if topic else name}."
+
+
+def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) -> list[str] | None:
+    """A point in two sentences: the selected one with the sentence that introduces it ("They…") or else the one
+    that follows it, which carries its example or its reason. None when an earlier point already said it."""
+    if sentence.standalone() != sentence.text:
+        run = [sentence.previous, sentence.text]
+    elif follower and not is_signpost(follower) and len(f"{sentence.text} {follower}".split()) <= MAX_POINT_WORDS:
+        run = [sentence.text, follower]
+    else:
+        run = [sentence.text]
+    if sentence.text in said or (run[0] == sentence.previous and sentence.previous in said):
+        return None  # said already, or "It also…" when what "it" is was said in another point
+    run = [text for text in run if text not in said]
+    said.update(run)
+    return run
+
+
+def _country_case(query: str, sentences: list[Sentence], embed, selected: list[Sentence]) -> list[Sentence]:
+    """The closest case the guide tells of a country ("In INSPIRED Armenia, …"), unless a point already tells one."""
+    if any(case_countries(s.text) for s in selected):
+        return []
+    cases = [s for s in sentences if case_countries(s.text)]
+    return select_sentences(query, cases, embed, 1, after=selected)
+
+
+def _one_per_role(query: str, sentences: list[Sentence], embed, limit: int, after: list[Sentence]) -> list[Sentence]:
+    """The best sentence of each role page, the ``limit`` best of them: a host asked what the role demands hears of
+    every task the guide gives it, not five sentences on one."""
+    by_page: dict[str, list[Sentence]] = {}
+    for sentence in sentences:
+        by_page.setdefault(sentence.chunk.url, []).append(sentence)
+    leads: list[Sentence] = []
+    for page in by_page.values():
+        leads += select_sentences(query, page, embed, 1, after=[*after, *leads])
+    return select_sentences(query, leads, embed, limit, at_least=limit, after=after)
 
 
 def point_label(chunk: Chunk, key: str) -> str:

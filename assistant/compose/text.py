@@ -21,6 +21,7 @@ _HINT_LABEL = re.compile(r"^(?:Info|Warning|Danger|Success|Tip|Note):\s*", re.I)
 _ABBREVIATIONS = {"e.g.", "i.e.", "etc.", "vs.", "cf.", "mr.", "mrs.", "ms.", "dr.", "no.", "art.", "approx.", "p.", "pp.", "sr.", "sra.", "ex."}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=[\"“‘(¿¡]?[A-ZÀ-ÝА-Я0-9])")
 _GOOD_END = re.compile(r"[.!?…][\"”’)\]]*$")
+_CUT_OFF = re.compile(r"\s…[\"”’)\]]*$")  # "…officials who are able to speak – to …": the page breaks off there
 _GOOD_START = re.compile(r"^[\"“‘(¿¡]?[A-ZÀ-ÝА-Я0-9]")
 
 # "Type of tool: Trust building." and "Structure – the elements of…" are labels and index entries, not prose;
@@ -169,6 +170,7 @@ def is_full_sentence(sentence: str) -> bool:
         MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS
         and bool(_GOOD_START.match(sentence))
         and bool(_GOOD_END.search(sentence))
+        and not _CUT_OFF.search(sentence)
         and not sentence.rstrip("\"”’)] ").endswith(("?", ":"))
         and not _is_label(sentence)
         and not _is_index_entry(sentence)

@@ -1,0 +1,98 @@
+"""Talking points in extractive mode: the audience's own pages and roles, the topic, and a country's case."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import FAKE_ABSTAIN_THRESHOLD, SITE, FakeRetriever, offline_settings
+
+from assistant.compose import Composer
+from assistant.compose.points import MAX_POINTS
+from assistant.models import Chunk
+
+HOST = ["Guide", "Who is involved?", "The Dialogue Host"]
+
+
+def page(slug: str, title: str, text: str, breadcrumb: list[str] | None = None, ordinal: int = 0) -> Chunk:
+    return Chunk(id=f"{slug}#{ordinal}", url=f"{SITE}/{slug}", title=title, breadcrumb=breadcrumb or [], ordinal=ordinal, text=text)
+
+
+CHUNKS = [
+    page(
+        "guide/who-is-involved/the-dialogue-host", "The Dialogue Host",
+        "The dialogue host is the organisation that runs the whole dialogue process for the stakeholders. "
+        "The host chairs every plenary session of the dialogue. "
+        "It also drafts the minutes that all sides of the dialogue sign at the end.",
+        ["Guide", "Who is involved?"],
+    ),
+    page(
+        "guide/who-is-involved/the-dialogue-host/convening", "Convening the key stakeholders",
+        "Convening means inviting every ministry, union and association with a stake in the reform. "
+        "Invitations go out weeks before the first meeting.",
+        HOST,
+    ),
+    page(
+        "guide/who-is-involved/the-dialogue-host/facilitating", "Facilitating the dialogue sessions",
+        "Facilitation keeps the sessions on topic and gives the quieter participants time to speak. "
+        "Agreements are read back aloud before the session closes.",
+        HOST,
+    ),
+    page(
+        "guide/who-is-involved/the-dialogue-host/reporting", "Reporting on collective progress",
+        "Reporting tells all participants which commitments have moved and which have stalled. "
+        "Short reports every quarter keep the attention of senior officials.",
+        HOST,
+    ),
+    page(
+        "guide/how-does-inspired-work-in-practice/funding-the-roadmap", "Funding the roadmap",
+        "Reforms in the roadmap need money in the budget before they can start. "
+        "Finance ministries rarely fund a reform they did not help to design.",
+    ),
+    page(
+        "guide/how-does-inspired-work-in-practice/funding-the-roadmap", "Funding the roadmap",
+        "In Georgia, the finance ministry agreed to fund the mediators the roadmap asked for once its officials had joined the dialogue.",
+        ordinal=1,
+    ),
+    page(
+        "guide/who-is-involved/the-stakeholders/media", "Media",
+        "Journalists can explain the reform to the public once the roadmap is agreed. "
+        "Early coverage of a fragile dialogue can harden the positions of the participants.",
+        ["Guide", "Who is involved?", "The Stakeholders"],
+    ),
+]
+
+
+@pytest.fixture
+def composer(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(CHUNKS))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    return composer
+
+
+def test_a_host_hears_of_each_role_the_guide_gives_it(composer):
+    points = composer.points("dialogue host", "what the role demands of the host")
+    assert 5 <= len(points.points) <= MAX_POINTS
+    roles = [p for p in points.points if p.rationale.startswith("One of the roles the guide gives the dialogue host")]
+    # Each role its own point, the most relevant first; the audience's share leaves one point for its own page.
+    role_pages = [p.citations[0].title for p in roles]
+    assert len(role_pages) >= 2 and len(set(role_pages)) == len(role_pages)
+    assert set(role_pages) <= {"Convening the key stakeholders", "Facilitating the dialogue sessions", "Reporting on collective progress"}
+    assert any(p.citations[0].title == "The Dialogue Host" for p in points.points)
+
+
+def test_a_point_keeps_the_sentence_it_needs_and_no_sentence_is_said_twice(composer):
+    points = composer.points("dialogue host", "what the role demands of the host")
+    texts = [p.point for p in points.points]
+    # "It also drafts the minutes…" is read with the sentence that says who "it" is, in one point, not two.
+    drafting = [t for t in texts if "drafts the minutes" in t]
+    assert len(drafting) <= 1
+    assert all("chairs every plenary session" in t for t in drafting)
+    sentences = [s.strip() for t in texts for s in t.split("[")[0].split(". ") if s.strip()]
+    assert len(sentences) == len(set(sentences))
+
+
+def test_one_point_tells_a_case_from_a_country(composer):
+    points = composer.points("partner government", "funding the reforms of the roadmap")
+    cases = [p for p in points.points if "In Georgia" in p.point]
+    assert len(cases) == 1
+    assert cases[0].rationale == "What the guide reports from Georgia (“Funding the roadmap”)."
+    assert cases[0].citations[0].url.endswith("/funding-the-roadmap")
