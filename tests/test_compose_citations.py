@@ -8,11 +8,10 @@ from assistant.compose.citations import CitationRegistry, cited_numbers, passage
 from assistant.compose.text import is_full_sentence, looks_like_injection, prose_blocks, split_sentences
 
 
-def test_prose_blocks_drop_headings_tables_labels_and_gitbook_tags():
+def test_prose_blocks_drop_headings_labels_and_gitbook_tags():
     markdown = (
         "# A heading\n\n**Purpose**\n\n"
         '{% hint style="info" %}\nKeep the agenda short and share it early with everyone.\n{% endhint %}\n\n'
-        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
         "- A bullet that is a whole sentence about inviting the right people.\n\n"
         "Text with a [link](https://example.org) and **bold** words in it."
     )
@@ -22,6 +21,23 @@ def test_prose_blocks_drop_headings_tables_labels_and_gitbook_tags():
         "A bullet that is a whole sentence about inviting the right people.",
         "Text with a link and bold words in it.",
     ]
+
+
+def test_a_tables_rows_become_lines_led_by_their_first_cell():
+    markdown = (
+        "Meetings come in two kinds.\n"
+        "| **Kind** | **What happens** | **When** |\n| --- | :---: | --- |\n"
+        "| **Briefing** | The host explains the agenda to each actor alone. | Before the first session. |\n"
+        "| Plenary | All actors sit together | After the briefings |\n"
+        "After the table, the page goes on."
+    )
+    assert prose_blocks(markdown) == [
+        "Meetings come in two kinds.",
+        "Briefing: The host explains the agenda to each actor alone; Before the first session.",
+        "Plenary: All actors sit together; After the briefings.",
+        "After the table, the page goes on.",
+    ]
+    assert is_full_sentence(prose_blocks(markdown)[1])
 
 
 def test_split_sentences_keeps_abbreviations_inside_a_sentence():

@@ -79,3 +79,18 @@ def test_briefing_lists_what_a_fixed_guide_cannot_know(tmp_path):
     briefing = composer.brief(BriefingRequest(request="Brief an envoy visiting Moldova on 3 May to meet the minister"))
     assert any(gap.startswith("Latest figures and the current status") for gap in briefing.gaps)
     assert any("security situation in Moldova" in gap for gap in briefing.gaps)
+
+
+def test_a_parent_pages_pointer_to_a_retrieved_subpage_gives_way_to_the_subpage():
+    parent = hit("guide", "Running the sessions", (
+        "- **Seating the participants around the table** – how the host arranges the room so that no actor dominates the talks.\n"
+        "- **Keeping a written record of the talks** – who writes the minutes and how they are shared after each meeting."
+    ))
+    seating = hit("guide/seating", "Seating the participants around the table", "A round table keeps every actor at the same distance from the chair.")
+    quoted = {s.text for s in passage_sentences([parent, seating])}
+    assert not any(text.startswith("Seating the participants") for text in quoted)
+    assert "A round table keeps every actor at the same distance from the chair." in quoted
+    # The subpage on minutes was not retrieved: its pointer is all the reader gets, so it stays.
+    assert any(text.startswith("Keeping a written record") for text in quoted)
+    # Alone, the parent still speaks for its subpages.
+    assert len(passage_sentences([parent])) == 2

@@ -1,6 +1,7 @@
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
+from assistant import index as index_module
 from assistant.index import GuideIndex, passage_sentences
 from assistant.models import Page
 
@@ -164,6 +165,16 @@ def test_an_index_without_sentence_vectors_is_rebuilt_by_the_next_ingest(fake_in
     assert fake_index.sentence_collection() is None
     report = fake_index.ingest(pages_with())
     assert report.added == 3 and fake_index.sentence_collection().count() == 3
+
+
+def test_an_index_whose_sentences_were_split_by_an_earlier_version_is_rebuilt(fake_index, monkeypatch):
+    fake_index.ingest(pages_with())
+    assert fake_index.split_version() == index_module.SENTENCE_SPLIT_VERSION
+    assert fake_index.ingest(pages_with()).unchanged == 3
+    monkeypatch.setattr(index_module, "SENTENCE_SPLIT_VERSION", index_module.SENTENCE_SPLIT_VERSION + 1)
+    report = fake_index.ingest(pages_with())
+    assert report.added == 3 and fake_index.split_version() == index_module.SENTENCE_SPLIT_VERSION
+    assert fake_index.ingest(pages_with()).unchanged == 3
 
 
 def sentence_files(index):

@@ -41,6 +41,9 @@ _ANAPHORIC_START = re.compile(
 )
 
 
+_TITLE_DASH = re.compile(r"^(.{3,90}?)\s+[–—-]\s+\S")
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
@@ -57,22 +60,34 @@ class Sentence:
 
 
 def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
-    """Full sentences of the passages; anything addressed to an AI model is left out."""
+    """Full sentences of the passages; anything addressed to an AI model is left out, and so is a parent page's
+    signpost to a subpage that was retrieved too ("Types of Roadmaps – a typology…"): the subpage says it in full."""
     found: list[Sentence] = []
     seen: set[str] = set()
+    titles = {hit.chunk.title.casefold(): hit.chunk.url for hit in hits}
     for rank, hit in enumerate(hits):
         position = 0
         for block in prose_blocks(hit.chunk.text):
             previous = None
             for sentence in split_sentences(block):
                 key = sentence.lower()
-                usable = is_full_sentence(sentence) and not looks_like_injection(sentence)
+                usable = (
+                    is_full_sentence(sentence)
+                    and not looks_like_injection(sentence)
+                    and signposted_page(sentence, titles) in (None, hit.chunk.url)
+                )
                 if usable and key not in seen:
                     seen.add(key)
                     found.append(Sentence(sentence, hit.chunk, rank, position, previous))
                     position += 1
                 previous = sentence if usable else None
     return found
+
+
+def signposted_page(sentence: str, titles: dict[str, str]) -> str | None:
+    """The page a "Title – what it covers" line points to, among ``titles`` (casefolded title → url)."""
+    head = _TITLE_DASH.match(sentence)
+    return titles.get(head.group(1).strip().casefold()) if head else None
 
 
 def label_sentences(hits: list[SearchHit]) -> list[Sentence]:

@@ -118,7 +118,7 @@ def strip_markup(text: str) -> str:
 
 
 def prose_blocks(markdown: str) -> list[str]:
-    """Paragraphs and list items of a passage as plain text; headings, bold labels and tables dropped."""
+    """Paragraphs, list items and table rows of a passage as plain text; headings and bold labels dropped."""
     blocks: list[str] = []
     current: list[str] = []
 
@@ -127,9 +127,17 @@ def prose_blocks(markdown: str) -> list[str]:
             blocks.append(" ".join(current))
             current.clear()
 
-    for raw in strip_markup(markdown).splitlines():
+    table: list[str] = []
+    for raw in [*strip_markup(markdown).splitlines(), ""]:
         line = raw.rstrip()
-        if not line.strip() or _HEADING.match(line) or _TABLE_ROW.match(line) or _BOLD_LINE.match(line):
+        if _TABLE_ROW.match(line):
+            flush()
+            table.append(line)
+            continue
+        if table:
+            blocks.extend(table_row_blocks(table))
+            table.clear()
+        if not line.strip() or _HEADING.match(line) or _BOLD_LINE.match(line):
             flush()
             continue
         line = _QUOTE_MARK.sub("", line)
@@ -141,6 +149,19 @@ def prose_blocks(markdown: str) -> list[str]:
             current.append(line)
     flush()
     return [re.sub(r"\s+", " ", b).strip() for b in blocks if b.strip()]
+
+
+def table_row_blocks(lines: list[str]) -> list[str]:
+    """A Markdown table's rows as one line each, led by the row's first cell: "Action plan: Specifies a timeframe
+    and concrete tasks…; Binding; detailed provisions…." (a typology in a table is the page's substance)."""
+    rows = [[_EMPHASIS.sub("", cell).strip() for cell in line.strip().strip("|").split("|")] for line in lines]
+    rows = [row for row in rows if not all(re.fullmatch(r":?-{2,}:?", cell) for cell in row if cell)]
+    blocks = []
+    for row in rows[1:]:  # the first row is the header
+        cells = [cell.rstrip(".; ") for cell in row if cell]
+        if len(cells) >= 2:
+            blocks.append(f"{cells[0]}: {'; '.join(cells[1:])}.")
+    return blocks
 
 
 def split_sentences(block: str) -> list[str]:
