@@ -94,3 +94,15 @@ def test_a_parent_pages_pointer_to_a_retrieved_subpage_gives_way_to_the_subpage(
     assert any(text.startswith("Keeping a written record") for text in quoted)
     # Alone, the parent still speaks for its subpages.
     assert len(passage_sentences([parent])) == 2
+
+
+def test_a_sentence_that_points_back_is_shown_with_the_one_before_it():
+    page = hit("prep", "Preparing a mission", (
+        "The envoy meets the host before any official. To make that possible, the host sends the agenda a week ahead. "
+        "At the start of the visit, the envoy hears a short briefing on local actors."
+    ))
+    by_text = {s.text: s for s in passage_sentences([page])}
+    pointing = by_text["To make that possible, the host sends the agenda a week ahead."]
+    assert pointing.standalone() == "The envoy meets the host before any official. " + pointing.text
+    own = by_text["At the start of the visit, the envoy hears a short briefing on local actors."]
+    assert own.standalone() == own.text
