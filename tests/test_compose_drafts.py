@@ -62,6 +62,21 @@ def test_risk_section_quotes_the_double_edged_passage(composer):
     assert "cuts both ways" in risks.markdown
 
 
+def test_each_counterpart_met_hears_what_its_own_stakeholder_page_says(composer):
+    briefing = composer.brief(BriefingRequest(request=MOLDOVA))  # meetings with the minister and civil society
+    stakeholders = next(s for s in briefing.sections if s.heading == "Stakeholders involved and their stakes")
+    minister, civil_society = stakeholders.markdown.split("\n\n")[:2]
+    assert minister.startswith("**Minister** (the partner government in the guide):")
+    assert civil_society.startswith("**Civil society** (civil society organisations in the guide):")
+    by_n = {c.n: c.title for c in stakeholders.citations}
+    assert {by_n[n] for n in cited_numbers(minister)} == {"The Partner Government"}
+    assert {by_n[n] for n in cited_numbers(civil_society)} == {"Civil Society Organisations"}
+    # A counterpart the guide has no stakeholder page for gets no paragraph of its own.
+    mayor = composer.brief(BriefingRequest(request="Brief a donor visiting Moldova for meetings with the mayor"))
+    section = next(s for s in mayor.sections if s.heading == "Stakeholders involved and their stakes")
+    assert "**Mayor**" not in section.markdown and section.citations
+
+
 def test_missing_context_is_said_and_listed_as_gaps(composer):
     briefing = composer.brief(BriefingRequest(request=MOLDOVA))
     local = next(s for s in briefing.sections if s.heading == "Local context")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from ..models import Briefing, BriefingRequest, BriefingSection, SearchHit
 from ..retrieval import SearchFilters
+from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
 from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
@@ -38,12 +39,13 @@ class SectionSpec:
 
 
 LOCAL_CONTEXT_SPEC = SectionSpec(LOCAL_CONTEXT, "political situation and current context in {country}. {request}", 4, with_notes=True)
+STAKEHOLDERS_SPEC = SectionSpec("Stakeholders involved and their stakes",
+                                "stakeholders taking part in the policy dialogue and what they have at stake: {meetings} {policy_area}", 4, with_notes=True)
 SECTIONS = [
     SectionSpec("Purpose of the mission and fit in the dialogue process",
                 "high-level missions: political buy-in, public endorsement of the dialogue process, unblocking a stalled dialogue. {request} {purpose} {phase}", 4),
     LOCAL_CONTEXT_SPEC,
-    SectionSpec("Stakeholders involved and their stakes",
-                "stakeholders taking part in the policy dialogue and what they have at stake: {meetings} {policy_area}", 4, with_notes=True),
+    STAKEHOLDERS_SPEC,
     SectionSpec("Key messages",
                 "why inclusive, participatory policy dialogue and a jointly owned roadmap for reform benefit political leaders {policy_area}", 4, bullets=True),
     SectionSpec("Risks and sensitivities",
@@ -57,6 +59,10 @@ SECTIONS = [
 # Written first, so the passages they most need are not already quoted by the broader sections: the few
 # sentences on the country can only go in the local context.
 COUNTRY_SENTENCES = 3  # what the guide says of the country, at most
+# Each counterpart the visitor meets is one of the guide's stakeholders: what its own page says of its stake.
+MEETING_QUERY = "{name}: their role, interests and stake in the policy dialogue {policy_area}"
+MAX_MEETINGS = 3
+SENTENCES_PER_MEETING = 2
 WRITTEN_FIRST = (LOCAL_CONTEXT, "Risks and sensitivities", "Do's and don'ts")
 
 # -- reading the free-text request ------------------------------------------------------------
@@ -185,9 +191,10 @@ def write_briefing(drafting: Drafting, request: BriefingRequest, *, owner: str |
     state.gaps.extend(request_gaps(request))
     written: dict[str, BriefingSection] = {}
     for spec in sorted(SECTIONS, key=lambda spec: WRITTEN_FIRST.index(spec.heading) if spec.heading in WRITTEN_FIRST else len(WRITTEN_FIRST)):
-        written[spec.heading] = (
-            _local_context(drafting, request, owner, state) if spec is LOCAL_CONTEXT_SPEC else _section(drafting, spec, request, owner, state)
-        )
+        if spec is LOCAL_CONTEXT_SPEC:
+            written[spec.heading] = _local_context(drafting, request, owner, state)
+        else:
+            written[spec.heading] = _section(drafting, spec, request, owner, state, meetings=spec is STAKEHOLDERS_SPEC)
     ordered = [written[spec.heading] for spec in SECTIONS]
     renumbered = renumber_in_reading_order([(s.markdown, s.citations) for s in ordered])
     sections = [s.model_copy(update={"markdown": md, "citations": cites}) for s, (md, cites) in zip(ordered, renumbered)]
@@ -205,9 +212,12 @@ def _query(spec: SectionSpec, request: BriefingRequest) -> str:
     return re.sub(r"\s+", " ", spec.query.format(**values)).strip()
 
 
-def _section(drafting: Drafting, spec: SectionSpec, request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
+def _section(
+    drafting: Drafting, spec: SectionSpec, request: BriefingRequest, owner: str | None, state: _State, *, meetings: bool = False
+) -> BriefingSection:
     """The section's passages come from two queries: what such a section always needs, and what this request asks
-    of it; the sentences quoted are the ones closest to both."""
+    of it; the sentences quoted are the ones closest to both. With ``meetings``, each counterpart the visitor
+    meets first gets what the guide's page on that stakeholder says."""
     query = _query(spec, request)
     focus = _focus_query(spec, request)
     notes_owner = owner if spec.with_notes else None
@@ -215,16 +225,58 @@ def _section(drafting: Drafting, spec: SectionSpec, request: BriefingRequest, ow
     if focus:
         hits = _merged(hits, drafting.search(focus, HITS_PER_SECTION, owner=notes_owner))
     hits = [h for h in hits if _about_the_country(h, request.country)]
-    drafted = _model_section(drafting, spec.heading, hits, request, state)
+    counterparts = _counterpart_hits(drafting, request) if meetings else []
+    on_counterparts = [hit for _, _, found in counterparts for hit in found]
+    drafted = _model_section(drafting, spec.heading, _merged(on_counterparts, hits), request, state)
     if drafted is not None:
         return drafted
-    elsewhere = unnamed_elsewhere(hits, request.country)
-    candidates = [s for s in passage_sentences(hits) if not is_signpost(s.text) and s.text not in elsewhere]
-    sentences = select_sentences(f"{query} {focus}".strip(), candidates, drafting.retriever.embed, spec.sentences, after=state.used)
-    if not sentences:
+    embed = drafting.retriever.embed
+    paragraphs = []
+    for meeting, name, found in counterparts:
+        quoted = select_sentences(_meeting_query(name, request), _quotable(found, request.country), embed, SENTENCES_PER_MEETING, after=state.used)
+        if quoted:
+            section = _extract_section(spec.heading, reading_order(quoted), state)
+            paragraphs.append((f"**{meeting[0].upper()}{meeting[1:]}** ({name.lower()} in the guide): {section.markdown}", section.citations))
+    count = max(1, spec.sentences - SENTENCES_PER_MEETING * len(paragraphs))
+    sentences = select_sentences(f"{query} {focus}".strip(), _quotable(hits, request.country), embed, count, after=state.used)
+    if not sentences and not paragraphs:
         state.gaps.append(f"{spec.heading}: the guide has nothing on this for the mission — add your own notes")
         return BriefingSection(heading=spec.heading, markdown="The guide has no passage on this for the mission.")
-    return _extract_section(spec.heading, reading_order(sentences), state, bullets=spec.bullets)
+    general = _extract_section(spec.heading, reading_order(sentences), state, bullets=spec.bullets) if sentences else None
+    if not paragraphs:
+        return general
+    citations = [c for _, cited in paragraphs for c in cited]
+    if general is not None:
+        paragraphs.append((general.markdown, general.citations))
+        citations += general.citations
+    return BriefingSection(
+        heading=spec.heading, markdown="\n\n".join(text for text, _ in paragraphs), citations=list({c.n: c for c in citations}.values())
+    )
+
+
+def _quotable(hits: list[SearchHit], country: str | None) -> list[Sentence]:
+    elsewhere = unnamed_elsewhere(hits, country)
+    return [s for s in passage_sentences(hits) if not is_signpost(s.text) and s.text not in elsewhere]
+
+
+def _meeting_query(name: str, request: BriefingRequest) -> str:
+    return re.sub(r"\s+", " ", MEETING_QUERY.format(name=name, policy_area=request.policy_area or "")).strip()
+
+
+def _counterpart_hits(drafting: Drafting, request: BriefingRequest) -> list[tuple[str, str, list[SearchHit]]]:
+    """(meeting as typed, the guide's stakeholder, passages of that stakeholder's own page) for each meeting that
+    names one ("the minister" is the Partner Government, "civil society" its organisations), each stakeholder once."""
+    found, seen = [], set()
+    for meeting in request.meetings:
+        key = audience_named_in(meeting)
+        if key is None or key in seen or len(found) == MAX_MEETINGS:
+            continue
+        seen.add(key)
+        name = AUDIENCES[key]
+        hits = [h for h in drafting.search(_meeting_query(name, request), HITS_PER_SECTION * 2) if is_audience_page(h.chunk, key)]
+        if hits:
+            found.append((meeting, name, hits))
+    return found
 
 
 def unnamed_elsewhere(hits: list[SearchHit], country: str | None) -> set[str]:
