@@ -159,3 +159,18 @@ def test_notes_about_another_country_stay_out_of_the_briefing(composer, retrieve
     briefing = composer.brief(BriefingRequest(request=MOLDOVA), owner="ana")
     text = "\n".join(s.markdown for s in briefing.sections)
     assert "labour inspectorate" in text and "mediation service" not in text
+
+
+def test_a_briefing_line_that_points_back_carries_the_sentence_it_points_to():
+    from assistant.compose.briefing import _extract_section, _State
+    from assistant.compose.extractive import passage_sentences as sentences_of
+    from assistant.models import Chunk, SearchHit
+
+    chunk = Chunk(id="p#0", url="https://example.org/p", title="P", text=(
+        "The host drafts the agenda with every actor. This lets each side see its concerns on the table."
+    ))
+    first, pointing = sentences_of([SearchHit(chunk=chunk, score=1.0)])
+    alone = _extract_section("Key messages", [[pointing]], _State(use_model=False), bullets=True)
+    assert alone.markdown == f"- {first.text} {pointing.text} [1]"
+    together = _extract_section("Key messages", [[first, pointing]], _State(use_model=False), bullets=True)
+    assert together.markdown == f"- {first.text} [1]\n- {pointing.text} [1]"

@@ -365,13 +365,15 @@ def _extract_section(
     lines, citations = [], []
     for group in groups:
         cited = []
-        for sentence in group:
+        for i, sentence in enumerate(group):
             state.used.append(sentence)
             citation = state.registry.cite(sentence.chunk)
             if citation not in citations:
                 citations.append(citation)
             mark = "*Your notes:* " if mark_notes and sentence.chunk.source_kind == "note" else ""
-            cited.append(f"{mark}{sentence.text} [{citation.n}]")
+            # "This allows the host…" is read with the sentence it refers to, unless that one was just quoted.
+            text = sentence.text if i > 0 and group[i - 1].text == sentence.previous else sentence.standalone()
+            cited.append(f"{mark}{text} [{citation.n}]")
         if bullets:
             lines.extend(f"- {text}" for text in cited)
         else:

@@ -36,7 +36,8 @@ Embed = Callable[[list[str]], np.ndarray]
 
 _ANAPHORIC_START = re.compile(
     r"^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
-    r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a result|in doing so|otherwise"
+    r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a result|in doing so|otherwise|as such"
+    r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
     # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
     r"|^(?:to|in|for|on|by|with|because of|given|despite|beyond|after|at|from|under)\s+(?:[\w'-]+\s+){0,3}?"
