@@ -243,6 +243,11 @@ def test_download_names_are_safe_slugs():
         (h.MODES[2].starters[2].message, "civil-society-organisations"),
         ("Points for members of parliament on the budget", "parliaments"),
         ("Something for donors and journalists", None),  # two audiences: ask
+        ("Points for the press, the ombudsman", None),
+        # Several named, one of them the points are for.
+        ("Talking points for the dialogue host: what the role asks of our partner NGO", "dialogue-host"),
+        ("Points for journalists about what the government promised", "media"),
+        ("Points to get NGOs into the talks with the ministry", None),  # no "for": ask
         ("Help me prepare", None),
     ],
 )

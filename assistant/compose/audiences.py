@@ -80,14 +80,31 @@ def _names_audience(title: str, key: str) -> bool:
 
 
 def audience_named_in(text: str) -> str | None:
-    """The one audience a text names ("…to government officials…"), else None: every run of one to four words
-    is tried as an audience's name or alias."""
-    words = re.findall(r"[\w'’-]+", text or "")
-    found = set()
+    """The audience a text names ("…to government officials…"), else None: every run of one to four words is
+    tried as an audience's name or alias. Of several, the one the points are "for" ("points for the dialogue host:
+    what the role asks of our partner NGO"), unless another is named beside it ("for donors and journalists")."""
+    tokens = re.findall(r"[\w'’-]+|[,;:&]", text or "")
+    spans: list[tuple[int, int, str]] = []
     for size in range(4, 0, -1):
-        for start in range(len(words) - size + 1):
+        for start in range(len(tokens) - size + 1):
+            run = tokens[start:start + size]
+            if any(not t[0].isalnum() for t in run) or any(s <= start and start + size <= e for s, e, _ in spans):
+                continue
             try:
-                found.add(resolve_audience(" ".join(words[start:start + size])))
+                spans.append((start, start + size, resolve_audience(" ".join(run))))
             except UnknownAudience:
                 continue
-    return found.pop() if len(found) == 1 else None
+    keys = {key for _, _, key in spans}
+    if len(keys) <= 1:
+        return keys.pop() if keys else None
+    spans.sort()
+    fors = [i for i, token in enumerate(tokens) if token.lower() == "for"]
+    after = [span for span in spans if fors and span[0] > fors[0]]
+    if not after:
+        return None
+    start, end, key = after[0]
+    coordinated = any(
+        other != key and tokens[end].lower() in {"and", "or", ",", "&"} and other_start in (end + 1, end + 2)
+        for other_start, _, other in spans
+    ) if end < len(tokens) else False
+    return None if coordinated else key
