@@ -14,8 +14,10 @@ HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 HINT_OPEN = re.compile(r"{%\s*hint\s+style=\"?(\w+)\"?\s*%}", re.I)
 HINT_CLOSE = re.compile(r"{%\s*endhint\s*%}", re.I)
 OTHER_TAGS = re.compile(r"{%\s*/?\s*\w+[^%]*%}")
-# GitBook pages often use a bold line ("**Purpose**") where a heading belongs.
-BOLD_HEADING = re.compile(r"^\*\*([^*\n]{2,60}?)\*\*:?\s*$", re.M)
+# GitBook pages often use a bold line ("**Purpose**") where a heading belongs; a phrase ending in a colon
+# ("**Guiding questions include:**") leads into what follows and stays with its section.
+BOLD_HEADING = re.compile(r"^\*\*([^*\n]{2,60}?)\*\*:?\s*$")
+HEADING_LINE = re.compile(r"^(#{1,6})\s")
 TOOL_TITLE = re.compile(r"^\s*(\d{1,2})\s*[.)]\s+\S")
 TOOL_TYPE = re.compile(r"\*\*\s*(?:Type of tool|Tipo de ferramenta|Tipo de herramienta)\s*:?\s*\*\*\s*:?\s*([^\n]+)", re.I)
 TABLE_BLOCK = re.compile(r"(?:^\|.*\|[ \t]*\n?)+", re.M)
@@ -26,8 +28,27 @@ def clean_gitbook_markdown(markdown: str) -> str:
     text = HINT_OPEN.sub(lambda m: f"\n> **{m.group(1).capitalize()}:** ", markdown)
     text = HINT_CLOSE.sub("\n", text)
     text = OTHER_TAGS.sub("", text)
-    text = BOLD_HEADING.sub(lambda m: f"### {m.group(1).strip()}", text)
+    text = "\n".join(bold_lines_as_headings(text.split("\n")))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def is_lead_in(label: str) -> bool:
+    """ "Guiding questions include:" introduces the lines after it; "Purpose:" names a section."""
+    return label.rstrip().endswith(":") and len(label.split()) >= 3
+
+
+def bold_lines_as_headings(lines: list[str]) -> list[str]:
+    """A bold line becomes a heading one level below the heading it stands under (at least ###, at most ####),
+    so "**Purpose**" under a page title is a section and a bold line under "### Signatories" stays inside it."""
+    open_level = 1
+    out = []
+    for line in lines:
+        if heading := HEADING_LINE.match(line):
+            open_level = len(heading.group(1))
+        elif (bold := BOLD_HEADING.match(line)) and not is_lead_in(bold.group(1)):
+            line = f"{'#' * min(max(3, open_level + 1), len(HEADERS))} {bold.group(1).strip().rstrip(':')}"
+        out.append(line)
+    return out
 
 
 def tool_metadata(page: Page) -> tuple[int | None, str | None]:

@@ -30,9 +30,10 @@ NOTES_COLLECTION = "inspired_notes"
 BATCH = 256
 READ_PAGE = 5000
 MIN_SENTENCE = 25  # shorter lines (labels) say too little to match a question on their own
-# Bumped whenever passage_sentences splits differently (2: table rows): an index built by another version is rebuilt,
-# since unchanged pages would otherwise keep the sentence vectors of the old split.
-SENTENCE_SPLIT_VERSION = 2
+# Bumped whenever pages are cut differently, into chunks (chunk_page) or sentences (passage_sentences): an index
+# built by another version is rebuilt, since unchanged pages would otherwise keep the old cut.
+# 2: table rows are sentences; 3: bold lines nest under the heading they stand under.
+TEXT_VERSION = 3
 
 
 def passage_sentences(text: str) -> list[str]:
@@ -202,10 +203,10 @@ class GuideIndex:
         got = self._meta.get(ids=[ACTIVE_KEY])
         return got["documents"][0] if got["ids"] else None
 
-    def split_version(self) -> int:
-        """The SENTENCE_SPLIT_VERSION the active version was built with (1: before it was recorded)."""
+    def text_version(self) -> int:
+        """The TEXT_VERSION the active version was built with (1: before it was recorded)."""
         got = self._meta.get(ids=[ACTIVE_KEY], include=["metadatas"])
-        return int((got["metadatas"][0] or {}).get("split_version", 1)) if got["ids"] else 1
+        return int((got["metadatas"][0] or {}).get("text_version", 1)) if got["ids"] else 1
 
     def active_collection(self):
         name = self.active_name()
@@ -295,8 +296,8 @@ class GuideIndex:
         if self.active_name() and self.sentence_collection() is None:
             log.info("the index predates sentence vectors: rebuilding it")
             rebuild = True
-        elif self.active_name() and self.split_version() != SENTENCE_SPLIT_VERSION:
-            log.info("the index's sentences were split by an earlier version: rebuilding it")
+        elif self.active_name() and self.text_version() != TEXT_VERSION:
+            log.info("the index was cut into chunks and sentences by an earlier version: rebuilding it")
             rebuild = True
         old = {} if rebuild else self.page_hashes()
         new = {page.url: page for page in pages}
@@ -370,7 +371,7 @@ class GuideIndex:
     def _activate(self, name: str) -> None:
         previous = self.active_name()
         self._meta.upsert(
-            ids=[ACTIVE_KEY], documents=[name], embeddings=[[0.0]], metadatas=[{"split_version": SENTENCE_SPLIT_VERSION}]
+            ids=[ACTIVE_KEY], documents=[name], embeddings=[[0.0]], metadatas=[{"text_version": TEXT_VERSION}]
         )
         if previous and previous != name:
             self.client.delete_collection(previous)

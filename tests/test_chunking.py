@@ -18,6 +18,18 @@ def test_bold_lines_become_headings_in_the_path(settings):
     assert chunks[0].text == "Why it exists."
 
 
+def test_bold_lines_nest_under_their_heading_and_lead_ins_stay_in_their_section(settings):
+    markdown = (
+        "# X\n\n### Signing\n\nThe roadmap carries the signatures of every organisation that took part.\n\n"
+        "**Questions to ask first:**\n\nWho joined the talks and why?\n\n"
+        "**Relevance**\n\nThe network still matters to its members.\n\n"
+        "### Priorities\n\n**Outcomes:**\n\nA ranked list of reforms."
+    )
+    chunks = chunk_page(page(markdown, title="X"), settings)
+    assert [c.heading_path for c in chunks] == [["Signing"], ["Signing", "Relevance"], ["Priorities", "Outcomes"]]
+    assert "Who joined the talks and why?" in chunks[0].text and "Questions to ask first:" in chunks[0].text
+
+
 def test_a_bare_hash_line_names_no_heading_and_ids_stay_unique(settings):
     chunks = chunk_page(page("Text before it.\n\n#\n\nText after an empty heading."), settings)
     assert [c.heading_path for c in chunks] == [[], []]

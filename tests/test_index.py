@@ -167,13 +167,13 @@ def test_an_index_without_sentence_vectors_is_rebuilt_by_the_next_ingest(fake_in
     assert report.added == 3 and fake_index.sentence_collection().count() == 3
 
 
-def test_an_index_whose_sentences_were_split_by_an_earlier_version_is_rebuilt(fake_index, monkeypatch):
+def test_an_index_cut_by_an_earlier_version_is_rebuilt(fake_index, monkeypatch):
     fake_index.ingest(pages_with())
-    assert fake_index.split_version() == index_module.SENTENCE_SPLIT_VERSION
+    assert fake_index.text_version() == index_module.TEXT_VERSION
     assert fake_index.ingest(pages_with()).unchanged == 3
-    monkeypatch.setattr(index_module, "SENTENCE_SPLIT_VERSION", index_module.SENTENCE_SPLIT_VERSION + 1)
+    monkeypatch.setattr(index_module, "TEXT_VERSION", index_module.TEXT_VERSION + 1)
     report = fake_index.ingest(pages_with())
-    assert report.added == 3 and fake_index.split_version() == index_module.SENTENCE_SPLIT_VERSION
+    assert report.added == 3 and fake_index.text_version() == index_module.TEXT_VERSION
     assert fake_index.ingest(pages_with()).unchanged == 3
 
 
