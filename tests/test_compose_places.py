@@ -170,6 +170,8 @@ def test_a_briefing_leaves_out_another_country_story_that_does_not_name_it(tmp_p
         ("Hosts in Mongolia and in Kyrgyzstan relied on one committed official.", ["Mongolia", "Kyrgyzstan"]),
         ("The Netherlands Institute for Multiparty Democracy runs the workshops.", []),  # an organisation's name
         ("Armenian unions joined late.", []),  # a demonym tells no case
+        ("Peru offers an example. There, the host met each ministry alone.", ["Peru"]),
+        ("Peru has a unicameral congress and regional councils.", []),  # a fact about the country, not a case
     ],
 )
 def test_the_countries_a_case_is_told_from(text, countries):

@@ -106,3 +106,9 @@ def test_a_sentence_that_points_back_is_shown_with_the_one_before_it():
     assert pointing.standalone() == "The envoy meets the host before any official. " + pointing.text
     own = by_text["At the start of the visit, the envoy hears a short briefing on local actors."]
     assert own.standalone() == own.text
+
+
+def test_a_short_lead_in_gives_there_its_place():
+    page = hit("case", "A case", "Peru offers an example. There, the host met each ministry alone before the plenary.")
+    (there,) = passage_sentences([page])  # the lead-in is too short to quote on its own
+    assert there.standalone() == "Peru offers an example. There, the host met each ministry alone before the plenary."

@@ -41,7 +41,8 @@ _ANAPHORIC_START = re.compile(
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
     # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
     r"|^(?:to|in|for|on|by|with|because of|given|despite|beyond|after|at|from|under)\s+(?:[\w'-]+\s+){0,3}?"
-    r"(?:this|that|these|those|such|them)\b[^,.;]{0,40},",
+    r"(?:this|that|these|those|such|them)\b[^,.;]{0,40},"
+    r"|^(?:there|here|then|at the time|at that point),",  # "There, the committee head undertook…": where is there?
     re.I,
 )
 
@@ -85,7 +86,8 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
                     seen.add(key)
                     found.append(Sentence(sentence, hit.chunk, rank, position, previous))
                     position += 1
-                previous = sentence if usable else None
+                # A short lead-in ("Mongolia offers an example.") is not quoted alone but tells what "There, …" means.
+                previous = None if looks_like_injection(sentence) else sentence
     return found
 
 

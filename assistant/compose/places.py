@@ -109,6 +109,11 @@ def case_countries(text: str) -> list[str]:
     folded = fold_accents(text)
     return list(dict.fromkeys(
         names[m.group(1)] for m in pattern.finditer(folded)
-        if re.search(r"\b(?:in|INSPIRED|of)\s+(?:the\s+)?$", folded[: m.start()], re.I)
+        if (
+            re.search(r"\b(?:in|INSPIRED|of)\s+(?:the\s+)?$", folded[: m.start()], re.I)
+            # "Mongolia offers an example."
+            or (re.search(r"(?:^|[.!?]\s+)$", folded[: m.start()])
+                and re.match(r"\s+(?:offers|provides|gives|shows|illustrates|is an? (?:good |clear )?(?:case|example))\b", folded[m.end():]))
+        )
         and not re.match(r"\s+(?:Institute|Foundation|Agency|Council|Centre|Center)\b", folded[m.end():])
     ))

@@ -168,7 +168,7 @@ def point_rationale(sentence: Sentence, key: str, topic: str | None) -> str:
         return f"From the guide's page on {name}" + (f" ({where})." if where else ".")
     if is_audience_role_page(chunk, key):
         return f"One of the roles the guide gives {name}: “{chunk.title}”."
-    countries = case_countries(sentence.text)
+    countries = case_countries(sentence.standalone())
     if countries:
         places = ", ".join(countries[:-1]) + f" and {countries[-1]}" if len(countries) > 1 else countries[0]
         return f"What the guide reports from {places} (“{chunk.title}”)."
