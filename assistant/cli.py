@@ -88,9 +88,12 @@ def ingest(
     settings = load_settings(source=source)
     if if_empty:
         with user_errors():
-            if GuideIndex(settings).count():
+            index = GuideIndex(settings)
+            if index.count() and not (outdated := index.outdated()):
                 console.print("The index is ready; skipping ingest (run `inspired ingest` to refresh it).")
                 return
+            if index.count():
+                console.print(f"{outdated[0].upper()}{outdated[1:]}: rebuilding it.")
     with user_errors(), Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err, transient=True
     ) as progress:

@@ -203,6 +203,16 @@ class GuideIndex:
         got = self._meta.get(ids=[ACTIVE_KEY])
         return got["documents"][0] if got["ids"] else None
 
+    def outdated(self) -> str | None:
+        """Why the active index must be rebuilt by the next ingest, or None when it is current (or absent)."""
+        if not self.active_name():
+            return None
+        if self.sentence_collection() is None:
+            return "the index predates sentence vectors"
+        if self.text_version() != TEXT_VERSION:
+            return "the index was cut into chunks and sentences by an earlier version"
+        return None
+
     def text_version(self) -> int:
         """The TEXT_VERSION the active version was built with (1: before it was recorded)."""
         got = self._meta.get(ids=[ACTIVE_KEY], include=["metadatas"])
@@ -293,11 +303,8 @@ class GuideIndex:
         progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         started = time.perf_counter()
-        if self.active_name() and self.sentence_collection() is None:
-            log.info("the index predates sentence vectors: rebuilding it")
-            rebuild = True
-        elif self.active_name() and self.text_version() != TEXT_VERSION:
-            log.info("the index was cut into chunks and sentences by an earlier version: rebuilding it")
+        if outdated := self.outdated():
+            log.info("%s: rebuilding it", outdated)
             rebuild = True
         old = {} if rebuild else self.page_hashes()
         new = {page.url: page for page in pages}

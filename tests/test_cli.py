@@ -73,3 +73,15 @@ def test_ingest_if_empty_skips_an_existing_index(run):
     run("ingest")
     result = run("ingest", "--if-empty")
     assert result.exit_code == 0 and "skipping ingest" in result.output
+
+
+def test_ingest_if_empty_rebuilds_an_index_cut_by_an_earlier_version(run, monkeypatch):
+    from assistant import index
+
+    run("ingest")
+    monkeypatch.setattr(index, "TEXT_VERSION", index.TEXT_VERSION + 1)  # as after an upgrade
+    result = run("ingest", "--if-empty")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "earlier version: rebuilding it." in said
+    assert "skipping" not in said and "added │ 6" in said
+    assert "skipping ingest" in run("ingest", "--if-empty").output
