@@ -285,6 +285,33 @@ def eval_drafts(
         json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
+@eval_app.command("tools")
+def eval_tools(
+    dataset: Path = typer.Option(Path("evals/tools.jsonl"), "--dataset", "-d", help="JSONL lines of kind \"tools\"."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics here."),
+) -> None:
+    """"Which tool?" advice: a fitting tool among those recommended, a fitting one first, the share of fitting tools named."""
+    from .compose import LLMConfigError
+    from .evaluation import DatasetError, load_dataset
+    from .evaluation.answers import eval_composer
+    from .evaluation.tools import evaluate_tools, print_tools
+
+    settings = load_settings()
+    try:
+        items = [item for item in load_dataset(dataset) if item.kind == "tools"]
+        if not items:
+            fail(f"{dataset} holds no tools lines.")
+        composer = eval_composer(settings, open_retriever(settings))
+        with user_errors():
+            result = evaluate_tools(composer, items)
+    except (DatasetError, LLMConfigError) as exc:
+        fail(str(exc))
+    print_tools(console, result)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 def register_plugins() -> None:
     """Commands that live beside their stage (compose, chat app) join the same `inspired` app."""
     from . import cli_app, cli_compose

@@ -11,4 +11,5 @@ mkdir -p evals/reports
 # Answers and drafts in extractive mode, the mode evals/thresholds.json was measured in.
 INSPIRED_LLM= .venv/bin/inspired eval answers --dataset evals/public.jsonl --json evals/reports/answers.json
 INSPIRED_LLM= .venv/bin/inspired eval drafts --dataset evals/public.jsonl --json evals/reports/drafts.json
+INSPIRED_LLM= .venv/bin/inspired eval tools --dataset evals/tools.jsonl --json evals/reports/tools.json
 .venv/bin/python evals/gate.py evals/thresholds.json evals/reports

@@ -19,7 +19,7 @@ class EvalItem(BaseModel):
     model_config = ConfigDict(extra="ignore")  # other teams' sets may carry more fields
 
     id: str
-    kind: Literal["qa", "briefing", "talking_points"] = "qa"
+    kind: Literal["qa", "briefing", "talking_points", "tools"] = "qa"
     persona: str = "unknown"
     question: str = ""
     request: str = ""
@@ -31,6 +31,7 @@ class EvalItem(BaseModel):
     country: str | None = None
     audience: str | None = None
     unknown_facts: list[str] = Field(default_factory=list)
+    expected_tools: list[int] = Field(default_factory=list)  # "tools" lines: toolkit numbers that fit the situation
 
     @field_validator("expected_urls")
     @classmethod
