@@ -174,3 +174,20 @@ def test_a_briefing_line_that_points_back_carries_the_sentence_it_points_to():
     assert alone.markdown == f"- {first.text} {pointing.text} [1]"
     together = _extract_section("Key messages", [[first, pointing]], _State(use_model=False), bullets=True)
     assert together.markdown == f"- {first.text} [1]\n- {pointing.text} [1]"
+
+
+def test_a_sentence_quoted_as_context_in_one_section_is_not_said_again_in_the_next():
+    from assistant.compose.briefing import _extract_section, _State
+    from assistant.compose.extractive import passage_sentences as sentences_of
+    from assistant.models import Chunk, SearchHit
+
+    chunk = Chunk(id="p#0", url="https://example.org/p", title="P", text=(
+        "The host drafts the agenda with every actor. This lets each side see its concerns on the table. "
+        "That is why it is sent a week ahead."
+    ))
+    first, this, that = sentences_of([SearchHit(chunk=chunk, score=1.0)])
+    state = _State(use_model=False)
+    _extract_section("Risks", [[this]], state)
+    assert first.text in {s.text for s in state.used}  # the next sections' selection leaves it out
+    later = _extract_section("Follow-up", [[that]], state)
+    assert later.markdown == f"{that.text} [1]"  # what "That" points to was said just before, in Risks

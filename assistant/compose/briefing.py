@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 
 from pydantic import BaseModel, Field
@@ -366,6 +366,7 @@ def _extract_section(
     for group in groups:
         cited = []
         for i, sentence in enumerate(group):
+            shown = {s.text for s in state.used}
             state.used.append(sentence)
             citation = state.registry.cite(sentence.chunk)
             if citation not in citations:
@@ -373,6 +374,11 @@ def _extract_section(
             mark = "*Your notes:* " if mark_notes and sentence.chunk.source_kind == "note" else ""
             # "This allows the host…" is read with the sentence it refers to, unless that one was just quoted.
             text = sentence.text if i > 0 and group[i - 1].text == sentence.previous else sentence.standalone()
+            if text != sentence.text:
+                if sentence.previous in shown:  # quoted in another section: said once is enough
+                    text = sentence.text
+                else:
+                    state.used.append(replace(sentence, text=sentence.previous, previous=None))
             cited.append(f"{mark}{text} [{citation.n}]")
         if bullets:
             lines.extend(f"- {text}" for text in cited)
