@@ -124,6 +124,7 @@ def chunk_page(page: Page, settings: Settings) -> list[Chunk]:
                     tool_number=tool_number,
                     tool_type=tool_type,
                     ordinal=ordinal,
+                    position=len(chunks),
                     text=text.strip(),
                     page_hash=page.content_hash,
                 )

@@ -32,8 +32,8 @@ READ_PAGE = 5000
 MIN_SENTENCE = 25  # shorter lines (labels) say too little to match a question on their own
 # Bumped whenever pages are cut differently, into chunks (chunk_page) or sentences (passage_sentences): an index
 # built by another version is rebuilt, since unchanged pages would otherwise keep the old cut.
-# 2: table rows are sentences; 3: bold lines nest under the heading they stand under.
-TEXT_VERSION = 3
+# 2: table rows are sentences; 3: bold lines nest under the heading they stand under; 4: chunks know their position.
+TEXT_VERSION = 4
 
 
 def passage_sentences(text: str) -> list[str]:
@@ -124,6 +124,7 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "lang": chunk.lang,
         "source_kind": chunk.source_kind,
         "ordinal": chunk.ordinal,
+        "position": chunk.position,
         "page_hash": chunk.page_hash,
         "text": chunk.text,
         "tool_number": chunk.tool_number,
@@ -145,6 +146,7 @@ def chunk_from_record(chunk_id: str, meta: dict) -> Chunk:
         lang=meta.get("lang", "en"),
         source_kind=meta.get("source_kind", "guide"),
         ordinal=meta.get("ordinal", 0),
+        position=meta.get("position", 0),
         page_hash=meta.get("page_hash", ""),
         text=meta.get("text", ""),
         tool_number=meta.get("tool_number"),

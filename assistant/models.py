@@ -44,7 +44,8 @@ class Chunk(BaseModel):
     source_kind: SourceKind = "guide"
     owner: str | None = None
     country: str | None = None
-    ordinal: int = 0
+    ordinal: int = 0  # among the chunks of the same heading path (part of the id)
+    position: int = 0  # among all the chunks of its page, in reading order
     text: str
     page_hash: str = ""
 

@@ -339,7 +339,7 @@ class HybridRetriever:
                 len(title_core) >= 2 or (len(words) <= 3 and not title_core <= self.common_words)
             )
             if by_number or by_title or acronyms & words:
-                named.append((len(title_core) + 10 * by_number, chunk.ordinal, chunk.id))
+                named.append((len(title_core) + 10 * by_number, chunk.position, chunk.id))
         named.sort(key=lambda item: (-item[0], item[1], item[2]))
         return [cid for _, _, cid in named][:CANDIDATES]
 

@@ -27,6 +27,7 @@ def test_bold_lines_nest_under_their_heading_and_lead_ins_stay_in_their_section(
     )
     chunks = chunk_page(page(markdown, title="X"), settings)
     assert [c.heading_path for c in chunks] == [["Signing"], ["Signing", "Relevance"], ["Priorities", "Outcomes"]]
+    assert [c.position for c in chunks] == [0, 1, 2] and [c.ordinal for c in chunks] == [0, 0, 0]
     assert "Who joined the talks and why?" in chunks[0].text and "Questions to ask first:" in chunks[0].text
 
 

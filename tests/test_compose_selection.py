@@ -112,3 +112,18 @@ def test_a_short_lead_in_gives_there_its_place():
     page = hit("case", "A case", "Peru offers an example. There, the host met each ministry alone before the plenary.")
     (there,) = passage_sentences([page])  # the lead-in is too short to quote on its own
     assert there.standalone() == "Peru offers an example. There, the host met each ministry alone before the plenary."
+
+
+def test_an_extract_follows_the_pages_order_across_its_sections():
+    from assistant.compose.extractive import reading_order
+
+    def chunk(heading: str, position: int, text: str) -> Chunk:
+        return Chunk(id=heading, url="https://example.org/p", title="P", heading_path=[heading] if heading else [],
+                     position=position, text=text)
+
+    intro = chunk("", 0, "The analysis is the main output of the first phase of the process.")
+    closing = chunk("Conclusion", 2, "Lastly, the analysis draws conclusions from the consultation meetings.")
+    # Retrieved in the other order, and each is chunk 0 of its heading: only the page position tells them apart.
+    hits = [SearchHit(chunk=closing, score=2.0), SearchHit(chunk=intro, score=1.0)]
+    (group,) = reading_order(passage_sentences(hits))
+    assert [s.chunk.heading_path for s in group] == [[], ["Conclusion"]]
