@@ -231,27 +231,23 @@ def _section(
     if drafted is not None:
         return drafted
     embed = drafting.retriever.embed
-    paragraphs = []
+    parts: list[BriefingSection] = []
     for meeting, name, found in counterparts:
         quoted = select_sentences(_meeting_query(name, request), _quotable(found, request.country), embed, SENTENCES_PER_MEETING, after=state.used)
         if quoted:
-            section = _extract_section(spec.heading, reading_order(quoted), state)
-            paragraphs.append((f"**{meeting[0].upper()}{meeting[1:]}** ({name.lower()} in the guide): {section.markdown}", section.citations))
-    count = max(1, spec.sentences - SENTENCES_PER_MEETING * len(paragraphs))
+            part = _extract_section(spec.heading, reading_order(quoted), state)
+            parts.append(part.model_copy(update={"markdown": f"**{meeting[0].upper()}{meeting[1:]}** ({name.lower()} in the guide): {part.markdown}"}))
+    count = max(1, spec.sentences - SENTENCES_PER_MEETING * len(parts))
     sentences = select_sentences(f"{query} {focus}".strip(), _quotable(hits, request.country), embed, count, after=state.used)
-    if not sentences and not paragraphs:
+    if sentences:
+        parts.append(_extract_section(spec.heading, reading_order(sentences), state, bullets=spec.bullets))
+    if not parts:
         state.gaps.append(f"{spec.heading}: the guide has nothing on this for the mission — add your own notes")
         return BriefingSection(heading=spec.heading, markdown="The guide has no passage on this for the mission.")
-    general = _extract_section(spec.heading, reading_order(sentences), state, bullets=spec.bullets) if sentences else None
-    if not paragraphs:
-        return general
-    citations = [c for _, cited in paragraphs for c in cited]
-    if general is not None:
-        paragraphs.append((general.markdown, general.citations))
-        citations += general.citations
-    return BriefingSection(
-        heading=spec.heading, markdown="\n\n".join(text for text, _ in paragraphs), citations=list({c.n: c for c in citations}.values())
-    )
+    if len(parts) == 1:
+        return parts[0]
+    citations = {c.n: c for part in parts for c in part.citations}
+    return BriefingSection(heading=spec.heading, markdown="\n\n".join(p.markdown for p in parts), citations=list(citations.values()))
 
 
 def _quotable(hits: list[SearchHit], country: str | None) -> list[Sentence]:
@@ -366,7 +362,6 @@ def _extract_section(
     for group in groups:
         cited = []
         for i, sentence in enumerate(group):
-            shown = {s.text for s in state.used}
             state.used.append(sentence)
             citation = state.registry.cite(sentence.chunk)
             if citation not in citations:
@@ -375,7 +370,7 @@ def _extract_section(
             # "This allows the host…" is read with the sentence it refers to, unless that one was just quoted.
             text = sentence.text if i > 0 and group[i - 1].text == sentence.previous else sentence.standalone()
             if text != sentence.text:
-                if sentence.previous in shown:  # quoted in another section: said once is enough
+                if any(s.text == sentence.previous for s in state.used):  # quoted in another section: once is enough
                     text = sentence.text
                 else:
                     state.used.append(replace(sentence, text=sentence.previous, previous=None))

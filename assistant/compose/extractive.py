@@ -204,7 +204,7 @@ def reading_order(selected: list[Sentence]) -> list[list[Sentence]]:
     groups: dict[str, list[Sentence]] = {}
     for sentence in sorted(selected, key=lambda s: s.hit_rank):
         groups.setdefault(sentence.chunk.url, []).append(sentence)
-    return [sorted(group, key=lambda s: (s.chunk.position, s.chunk.ordinal, s.hit_rank, s.position)) for group in groups.values()]
+    return [sorted(group, key=lambda s: (s.chunk.position, s.position)) for group in groups.values()]
 
 
 def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> list[str]:

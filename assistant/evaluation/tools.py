@@ -18,10 +18,10 @@ def score_advice(recommended: list[int], expected: set[int]) -> dict[str, float]
     }
 
 
-def evaluate_tools(composer, items: list[EvalItem], progress=None) -> dict:
+def evaluate_tools(composer, items: list[EvalItem]) -> dict:
     graded = [item for item in items if item.kind == "tools" and item.expected_tools]
     rows, latencies = [], []
-    for done, item in enumerate(graded, 1):
+    for item in graded:
         started = time.perf_counter()
         try:
             advice = composer.tools(item.request)
@@ -31,8 +31,6 @@ def evaluate_tools(composer, items: list[EvalItem], progress=None) -> dict:
         recommended = [tool.number for tool in advice.tools]
         rows.append({"id": item.id, "recommended": recommended, "expected": item.expected_tools,
                      **score_advice(recommended, set(item.expected_tools))})
-        if progress:
-            progress(done, len(graded))
     result = {"n": len(rows), **{m: round(sum(r[m] for r in rows) / len(rows), 4) if rows else 0.0 for m in METRICS}}
     result["tools_named"] = round(sum(len(r["recommended"]) for r in rows) / len(rows), 2) if rows else 0.0
     result["p50_ms"] = round(percentile(latencies, 0.5), 2)
