@@ -17,6 +17,7 @@ from chainlit.auth import get_current_user
 from chainlit.data import get_data_layer
 from chainlit.input_widget import InputWidget, Select, Switch
 from chainlit.server import app as server_app
+from chainlit.session import WebsocketSession
 from fastapi import Depends, HTTPException
 from fastapi.responses import FileResponse
 
@@ -38,6 +39,8 @@ limiter = h.RateLimiter(settings.requests_per_minute)
 element_files = LocalStorageClient(elements_dir(settings))
 
 ASK_TIMEOUT_S = 600
+RESTORE_WAIT_S = 15
+RESTORE_POLL_S = 0.05
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 USER_ERRORS = (ComposeError, SourceError, IndexUnavailable, h.FlowCancelled, h.UploadProblem)
 
@@ -130,16 +133,40 @@ def current_owner() -> str | None:
     return user.identifier if user else None
 
 
+# Sessions whose start or resume has run. Chainlit lets a message in while an old thread is still
+# being restored; that restore then redraws the chat over the streaming answer, and the message
+# would miss the thread's history. Not kept in user_session: Chainlit persists it into the thread.
+settled_sessions: set[str] = set()
+
+
 @cl.on_chat_start
 async def start() -> None:
     cl.user_session.set("history", [])
     await cl.ChatSettings(settings_widgets(current_preferences())).send()
+    settled_sessions.add(cl.context.session.id)
 
 
 @cl.on_chat_resume
 async def resume(thread: dict[str, Any]) -> None:
     cl.user_session.set("history", h.history_from_thread(thread))
     await cl.ChatSettings(settings_widgets(current_preferences())).send()
+    settled_sessions.add(cl.context.session.id)
+
+
+@cl.on_chat_end
+async def end() -> None:
+    settled_sessions.discard(cl.context.session.id)
+
+
+async def wait_for_restore() -> None:
+    """Hold a message sent while its thread is still being restored until the restore is shown."""
+    session = cl.context.session
+    if not isinstance(session, WebsocketSession) or not session.thread_id_to_resume or session.id in settled_sessions:
+        return
+    deadline = asyncio.get_running_loop().time() + RESTORE_WAIT_S
+    while session.id not in settled_sessions and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(RESTORE_POLL_S)
+    await asyncio.sleep(RESTORE_POLL_S)  # Chainlit sends the restored thread right after resume() returns
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -149,6 +176,7 @@ async def resume(thread: dict[str, Any]) -> None:
 async def on_message(message: cl.Message) -> None:
     text = valid_unicode(message.content).strip()  # a JSON "\ud800" escape arrives as a lone surrogate
     owner = current_owner()
+    await wait_for_restore()
     try:
         uploads = [element for element in message.elements if element.path]
         if uploads:

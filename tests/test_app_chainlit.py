@@ -14,7 +14,7 @@ import chainlit as cl
 import chainlit.data as cl_data
 from chainlit.context import ChainlitContext, context_var
 from chainlit.emitter import BaseChainlitEmitter
-from chainlit.session import HTTPSession
+from chainlit.session import HTTPSession, WebsocketSession
 from chainlit.user import PersistedUser
 from fakes import FakeRetriever
 from fastapi import HTTPException
@@ -329,6 +329,37 @@ async def test_answer_is_persisted_and_a_resumed_thread_continues_with_its_histo
     assert cl.user_session.get("history") == [("What does the roadmap for reform list?", emitter.messages()[-1]["metadata"]["answer"])]
     assert resumed.session.chat_settings["length"] == "normal"
     await layer.close()
+
+
+async def test_a_message_sent_while_its_thread_is_restored_waits_for_the_threads_history(services, no_persistence, monkeypatch):
+    calls = []
+    real = services.composer.astream_ask
+
+    def spy(question, history, **kwargs):
+        calls.append(list(history))
+        return real(question, history, **kwargs)
+
+    monkeypatch.setattr(services.composer, "astream_ask", spy)
+    session = WebsocketSession(
+        id=str(uuid.uuid4()), socket_id=str(uuid.uuid4()), emit=None, emit_call=None, user_env={},
+        client_type="webapp", thread_id=str(uuid.uuid4()), user=cl.User(identifier="amina"),
+    )
+    session.chat_profile = h.ASK
+    emitter = RecordingEmitter(session)
+    context_var.set(ChainlitContext(session, emitter=emitter))
+    earlier = {"question": "What does the roadmap for reform list?", "answer": "It lists reforms [1]."}
+    thread = {"id": session.thread_id, "steps": [{"type": "assistant_message", "createdAt": "1", "metadata": earlier}]}
+
+    message = asyncio.create_task(say("And who monitors it?"))
+    await asyncio.sleep(0.3)  # Chainlit is still reading the thread from its store
+    assert not calls and not emitter.messages()
+    await app.resume(thread)
+    await message
+    assert calls == [[(earlier["question"], earlier["answer"])]]
+    assert "**Sources**" in emitter.messages()[-1]["output"]
+    await app.end()
+    assert session.id not in app.settled_sessions
+    await session.delete()
 
 
 async def test_element_files_are_served_to_their_owner_only(tmp_path, monkeypatch):
