@@ -215,7 +215,8 @@ async def answer_question(services: h.Services, question: str, owner: str | None
     arguments = h.ask_arguments(current_preferences(), owner, services.llm_configured)
     stream = services.composer.astream_ask(question, history, **arguments)
     reply = cl.Message(content="")
-    step = cl.Step(name="Searching the guide", type="retrieval", show_input=False)
+    # Under the reply's parent (Chainlit's hidden run for this message), so the search shows above the answer.
+    step = cl.Step(name="Searching the guide", type="retrieval", show_input=False, parent_id=reply.parent_id)
     await step.send()
     item = await anext(stream)  # the composer retrieves before it yields anything
     while not isinstance(item, Answer):

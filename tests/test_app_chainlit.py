@@ -12,6 +12,7 @@ import pytest
 import app_env  # noqa: F401  (must precede chainlit)
 import chainlit as cl
 import chainlit.data as cl_data
+from chainlit.config import config as cl_config
 from chainlit.context import ChainlitContext, context_var
 from chainlit.emitter import BaseChainlitEmitter
 from chainlit.session import HTTPSession, WebsocketSession
@@ -157,11 +158,16 @@ async def test_model_switch_appears_when_a_model_is_configured(services, no_pers
 
 async def test_question_is_answered_with_a_search_step_citations_side_panels_and_sources(services, no_persistence):
     emitter = open_session(h.ASK)
-    await say("How do parliaments take part in the dialogue and why invite committee chairs early?")
+    # Through the handler Chainlit registered, which wraps ours in a run step as the server does.
+    question = cl.Message(content="How do parliaments take part in the dialogue and why invite committee chairs early?", type="user_message")
+    await cl_config.code.on_message(question)
 
     search = emitter.step_named("Searching the guide")
     assert "| 1 | Parliaments |" in search["output"]
     [reply] = emitter.messages()
+    # Both under Chainlit's run for the message, in that order: the search shows above the answer.
+    assert reply["parentId"] and search["parentId"] == reply["parentId"]
+    assert emitter.order.index(search["id"]) < emitter.order.index(reply["id"])
     assert emitter.tokens and "".join(emitter.tokens).strip()  # streamed before the final text
     assert "[1]" in reply["output"] and "**Sources**" in reply["output"]
     assert "no language model used" in reply["output"]  # extractive mode is labelled
