@@ -153,6 +153,17 @@ def test_notes_are_searched_for_their_owner_only_and_labelled(composer, retrieve
     assert all(c.source_kind == "guide" for c in theirs.citations + theirs.nearest)
 
 
+def test_notes_searched_but_not_quoted_leave_the_label_to_the_guide(tmp_path):
+    retriever = FakeRetriever([GUIDE_CHUNKS[6]])  # one guide passage: the note is among the hits whatever it says
+    retriever.add_note(note_chunk("ana", "Freedonia's harbour authority publishes its tariffs every January.", country="Freedonia"))
+    composer = Composer(offline_settings(tmp_path), retriever)
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    answer = composer.ask("What does the neutral host organisation do in the dialogue sessions?", owner="ana", length="short")
+    assert any(h.chunk.source_kind == "note" for h in answer.retrieved)
+    assert all(c.source_kind == "guide" for c in answer.citations)
+    assert answer.markdown.splitlines()[0] == EXTRACT_LABEL
+
+
 def test_near_duplicate_sentences_are_quoted_once(tmp_path):
     twin = GUIDE_CHUNKS[6].model_copy(update={"id": "twin", "url": "https://inspired.epd.eu/copy", "title": "Copy"})
     composer = Composer(offline_settings(tmp_path), FakeRetriever([GUIDE_CHUNKS[6], twin]))

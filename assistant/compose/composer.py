@@ -215,7 +215,7 @@ class Composer:
         if not pieces:
             answer = self._abstain(plan)
             return [answer.markdown], answer
-        pieces.insert(0, f"*{notice}*\n\n" if notice else f"{label_for(plan.hits)}\n\n")
+        pieces.insert(0, f"*{notice}*\n\n" if notice else f"{label_for(registry.citations)}\n\n")
         if (note := current_affairs_note(plan, registry)) is not None:
             pieces.append(note)
         answer = Answer(

@@ -241,8 +241,9 @@ def in_language(sentences: list[Sentence], language: str | None) -> list[Sentenc
     return kept if language and any(s.chunk.source_kind != "note" for s in kept) else sentences
 
 
-def label_for(hits: list[SearchHit]) -> str:
-    return EXTRACT_LABEL_WITH_NOTES if any(h.chunk.source_kind == "note" for h in hits) else EXTRACT_LABEL
+def label_for(quoted: list[Citation]) -> str:
+    """Names the user's notes only when the extract quotes them, not whenever they were searched."""
+    return EXTRACT_LABEL_WITH_NOTES if any(c.source_kind == "note" for c in quoted) else EXTRACT_LABEL
 
 
 def retrieval_confidence(query: str, hits: list[SearchHit]) -> float:
