@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fakes import GUIDE_CHUNKS
 
-from assistant.compose.citations import CitationRegistry, cited_numbers, passages_block, renumber_in_reading_order, resolve_citations
+from assistant.compose.citations import (
+    CitationRegistry, cited_numbers, passage_text, passages_block, quoted_passages, renumber_in_reading_order, resolve_citations,
+)
 from assistant.compose.text import is_full_sentence, looks_like_injection, prose_blocks, split_sentences
 
 
@@ -116,3 +118,17 @@ def test_renumbering_follows_reading_order():
 def test_long_labelled_definitions_and_paired_dashes_stay_sentences():
     assert is_full_sentence("Process: whatever the topic, the way the dialogue is run matters as much as what it decides.")
     assert is_full_sentence("Some reforms – and many budgets – depend on a vote in parliament before they can start.")
+
+
+def test_two_passages_of_one_section_are_one_source_quoting_both_in_page_order():
+    first = GUIDE_CHUNKS[0]
+    later = first.model_copy(update={"id": "later-part", "ordinal": 1, "position": first.position + 1, "text": "The section goes on with a second passage."})
+    elsewhere = first.model_copy(update={"id": "other-section", "heading_path": ["Somewhere else"], "text": "Another section says this."})
+    registry = CitationRegistry()
+    assert registry.number(later) == registry.number(first) == 1
+    assert registry.number(elsewhere) == 2
+    [both, other] = registry.citations
+    assert both.passage.index(first.text.split()[0]) < both.passage.index("The section goes on")
+    assert quoted_passages(both, [passage_text(first), passage_text(later), "unrelated"])
+    assert not quoted_passages(both, [passage_text(first)])  # half of it is not among the passages shown
+    assert quoted_passages(other, [passage_text(elsewhere)]) and not quoted_passages(other, [passage_text(first)])

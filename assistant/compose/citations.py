@@ -11,6 +11,7 @@ from .text import strip_markup
 _CITATION_GROUP = re.compile(r"([ \t]*)\[\s*(\d+(?:\s*(?:,|;|–|-|and)\s*\d+)*)\s*\](?!\()")
 _DELIMITER_LOOKALIKE = re.compile(r"<(/?)\s*(passages?)", re.I)
 _MAX_RANGE = 10
+PASSAGE_BREAK = "\n\n…\n\n"
 
 
 def passage_label(chunk: Chunk) -> str:
@@ -44,31 +45,51 @@ def passages_block(chunks: list[Chunk]) -> str:
 
 
 class CitationRegistry:
-    """Numbers each cited passage once, in order of first citation, across one answer or one briefing."""
+    """Numbers each cited page section once, in order of first citation, across one answer or one briefing.
+
+    Two passages of one section (a long section is cut into several chunks) are one source to a reader:
+    they share a number, and the citation quotes both, in the page's order.
+    """
 
     def __init__(self) -> None:
-        self._by_chunk: dict[str, Citation] = {}
+        self._by_place: dict[tuple, Citation] = {}
+        self._chunks: dict[tuple, dict[str, Chunk]] = {}
 
     def number(self, chunk: Chunk) -> int:
         return self.cite(chunk).n
 
     def cite(self, chunk: Chunk) -> Citation:
-        citation = self._by_chunk.get(chunk.id)
+        place = (chunk.source_kind, chunk.url, tuple(chunk.heading_path))
+        citation = self._by_place.get(place)
         if citation is None:
             citation = Citation(
-                n=len(self._by_chunk) + 1,
+                n=len(self._by_place) + 1,
                 url=chunk.url,
                 title=chunk.title,
                 heading_path=chunk.heading_path,
                 passage=passage_text(chunk),
                 source_kind=chunk.source_kind,
             )
-            self._by_chunk[chunk.id] = citation
+            self._by_place[place] = citation
+            self._chunks[place] = {chunk.id: chunk}
+        elif chunk.id not in self._chunks[place]:
+            self._chunks[place][chunk.id] = chunk
+            in_order = sorted(self._chunks[place].values(), key=lambda c: (c.position, c.ordinal))
+            citation.passage = PASSAGE_BREAK.join(passage_text(c) for c in in_order)
         return citation
 
     @property
     def citations(self) -> list[Citation]:
-        return sorted(self._by_chunk.values(), key=lambda c: c.n)
+        return sorted(self._by_place.values(), key=lambda c: c.n)
+
+
+def quoted_passages(citation: Citation, passages: list[str]) -> bool:
+    """Whether a citation quotes only these passages (one of them, or several of one section joined)."""
+    rest = citation.passage
+    for text in sorted(set(passages), key=len, reverse=True):
+        if text and text in rest:
+            rest = rest.replace(text, "", 1)
+    return rest != citation.passage and not rest.replace(PASSAGE_BREAK, "").strip()
 
 
 def _expand(group: str) -> list[int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..compose import ComposeError, Composer
-from ..compose.citations import cited_numbers, passage_text
+from ..compose.citations import cited_numbers, passage_text, quoted_passages
 from ..compose.extractive import retrieval_confidence
 from ..compose.prompts import PROMPTS_DIR
 from ..compose.text import fold
@@ -77,10 +77,12 @@ def retrieved_passages(hits: list[SearchHit]) -> list[Passage]:
 
 def valid_markers(answer: Answer, retrieved: list[Passage]) -> tuple[int, int]:
     """How many ``[n]`` markers point at a citation quoting one of the passages retrieved for this answer."""
-    shown = {(p.url, p.text) for p in retrieved}
+    shown: dict[str, list[str]] = defaultdict(list)
+    for passage in retrieved:
+        shown[passage.url].append(passage.text)
     by_n = {c.n: c for c in answer.citations}
     numbers = cited_numbers(answer.markdown)
-    valid = sum(1 for n in numbers if n in by_n and (by_n[n].url, by_n[n].passage) in shown)
+    valid = sum(1 for n in numbers if n in by_n and quoted_passages(by_n[n], shown[by_n[n].url]))
     return valid, len(numbers)
 
 
