@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from .chunking import chunk_page
 from .models import Chunk, Page
-from .settings import Settings
+from .settings import HUB_EMBEDDING_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ ACTIVE_KEY = "active_guide_collection"
 GUIDE_PREFIX = "guide_"
 SENTENCES_PREFIX = "sentences_"  # + a guide version's name: the sentence vectors of its chunks
 NOTES_COLLECTION = "inspired_notes"
+NOTES_NEXT = "inspired_notes_next"  # the notes being embedded again by another model
 BATCH = 256
 READ_PAGE = 5000
 MIN_SENTENCE = 25  # shorter lines (labels) say too little to match a question on their own
@@ -213,12 +214,27 @@ class GuideIndex:
             return "the index predates sentence vectors"
         if self.text_version() != TEXT_VERSION:
             return "the index was cut into chunks and sentences by an earlier version"
-        return None
+        return self.model_mismatch()
+
+    def model_mismatch(self) -> str | None:
+        """Vectors of two models cannot be compared: say so when the index was embedded by another model."""
+        built_with, configured = self.embedding_model(), self.settings.embedding_model
+        if not self.active_name() or built_with == configured:
+            return None
+        return f"the index was embedded with {built_with}, and the embedding model is now {configured}"
+
+    def _active_metadata(self) -> dict:
+        got = self._meta.get(ids=[ACTIVE_KEY], include=["metadatas"])
+        return (got["metadatas"][0] or {}) if got["ids"] else {}
 
     def text_version(self) -> int:
         """The TEXT_VERSION the active version was built with (1: before it was recorded)."""
-        got = self._meta.get(ids=[ACTIVE_KEY], include=["metadatas"])
-        return int((got["metadatas"][0] or {}).get("text_version", 1)) if got["ids"] else 1
+        return int(self._active_metadata().get("text_version", 1))
+
+    def embedding_model(self) -> str:
+        """The model (as configured, not its local path) that embedded the active version; indexes from before
+        it was recorded could only have used the default."""
+        return str(self._active_metadata().get("embedding_model", HUB_EMBEDDING_MODEL))
 
     def active_collection(self):
         name = self.active_name()
@@ -321,6 +337,7 @@ class GuideIndex:
         report.updated = len(changed) - report.added
         report.removed = len(set(old) - set(new))
         report.unchanged = len(new) - len(changed)
+        self._align_notes()
         if not report.changed and self.active_name() and not rebuild:
             self.sentence_vectors()  # an index from before the files existed gets them here
             report.chunks = self.count()
@@ -380,7 +397,8 @@ class GuideIndex:
     def _activate(self, name: str) -> None:
         previous = self.active_name()
         self._meta.upsert(
-            ids=[ACTIVE_KEY], documents=[name], embeddings=[[0.0]], metadatas=[{"text_version": TEXT_VERSION}]
+            ids=[ACTIVE_KEY], documents=[name], embeddings=[[0.0]],
+            metadatas=[{"text_version": TEXT_VERSION, "embedding_model": self.settings.embedding_model}],
         )
         if previous and previous != name:
             self.client.delete_collection(previous)
@@ -404,6 +422,10 @@ class GuideIndex:
 
     # -- users' notes -----------------------------------------------------------------------
     def notes_collection(self):
+        names = set(self._collection_names())
+        if NOTES_NEXT in names and NOTES_COLLECTION not in names:
+            # Re-embedded in full, stopped before taking the old collection's name: it is the notes now.
+            self._collection(NOTES_NEXT).modify(name=NOTES_COLLECTION)
         return self._collection(NOTES_COLLECTION)
 
     def add_note_chunks(self, owner: str, note_id: str, chunks: list[Chunk]) -> int:
@@ -417,9 +439,36 @@ class GuideIndex:
                 ids=[i for i, _ in batch],
                 embeddings=self.embeddings.embed_documents([c.embed_text for _, c in batch]),
                 documents=[c.embed_text for _, c in batch],
-                metadatas=[{**chunk_metadata(c), "note_id": note_id} for _, c in batch],
+                metadatas=[{**chunk_metadata(c), "note_id": note_id, "embedding_model": self.settings.embedding_model} for _, c in batch],
             )
         return len(records)
+
+    def _align_notes(self) -> None:
+        """Notes embedded by another model than the configured one are embedded again, text unchanged.
+
+        A collection keeps the dimension of its first vectors, so the notes go into a new collection that
+        replaces the old one only once it is full: a run stopped half-way loses no note.
+        """
+        collection = self.notes_collection()
+        configured = self.settings.embedding_model
+        records = list(read_all(collection))
+        if all(m.get("embedding_model", HUB_EMBEDDING_MODEL) == configured for _, m in records):
+            return
+        if NOTES_NEXT in self._collection_names():
+            self.client.delete_collection(NOTES_NEXT)
+        fresh = self._collection(NOTES_NEXT)
+        for start in range(0, len(records), BATCH):
+            batch = records[start:start + BATCH]
+            texts = [chunk_from_record(i, m).embed_text for i, m in batch]
+            fresh.add(
+                ids=[i for i, _ in batch],
+                embeddings=self.embeddings.embed_documents(texts),
+                documents=texts,
+                metadatas=[{**m, "embedding_model": configured} for _, m in batch],
+            )
+        self.client.delete_collection(NOTES_COLLECTION)
+        fresh.modify(name=NOTES_COLLECTION)
+        log.info("embedded %d passages of users' notes again with %s", len(records), configured)
 
     def delete_note(self, owner: str, note_id: str) -> None:
         self.notes_collection().delete(where={"$and": [{"owner": owner}, {"note_id": note_id}]})

@@ -17,7 +17,7 @@ import numpy as np
 import Stemmer
 from pydantic import BaseModel
 
-from .index import GuideIndex, chunk_from_record, passage_sentences, read_vectors
+from .index import GuideIndex, IndexUnavailable, chunk_from_record, passage_sentences, read_vectors
 from .models import Chunk, SearchHit
 from .safety import valid_unicode
 from .settings import Settings
@@ -141,6 +141,9 @@ class HybridRetriever:
     CHANNELS = frozenset({"dense", "lexical", "named"})
 
     def __init__(self, settings: Settings, index: GuideIndex, channels: frozenset[str] = CHANNELS):
+        if problem := index.model_mismatch():
+            # A question embedded by one model and matched against another's vectors finds noise, or fails outright.
+            raise IndexUnavailable(f"{problem[0].upper()}{problem[1:]}: run `inspired ingest` to embed the guide and your notes with it.")
         self.settings = settings
         self.channels = channels
         self.index = index

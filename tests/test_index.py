@@ -2,7 +2,7 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from assistant import index as index_module
-from assistant.index import GuideIndex, passage_sentences
+from assistant.index import GuideIndex, IndexUnavailable, passage_sentences
 from assistant.models import Page
 
 
@@ -209,3 +209,49 @@ def test_a_reader_that_finds_the_file_missing_writes_it_again(fake_index):
     shutil.rmtree(fake_index.settings.data_dir / "sentence-vectors")
     after, _ = fake_index.sentence_vectors()
     assert (after == before).all() and len(sentence_files(fake_index)) == 2
+
+
+def test_changing_the_embedding_model_re_embeds_the_guide_and_the_notes_on_the_next_ingest(settings, fake_index):
+    from assistant.models import Chunk
+    from assistant.retrieval import HybridRetriever
+
+    fake_index.ingest(pages_with())
+    note = Chunk(id="n1", url="note://moldova.md", title="Moldova notes", text="The ministry reshuffle is expected.")
+    fake_index.add_note_chunks("alice", "note-1", [note])
+    assert fake_index.embedding_model() == settings.embedding_model and fake_index.outdated() is None
+
+    other = settings.model_copy(update={"embedding_model": "/models/multilingual-minilm"})
+    switched = GuideIndex(other, embeddings=DeterministicFakeEmbedding(size=24))
+    assert "embedded with sentence-transformers/all-MiniLM-L6-v2" in switched.outdated()
+    with pytest.raises(IndexUnavailable, match="run `inspired ingest`"):
+        HybridRetriever(other, switched)  # never a search across two models' vectors
+
+    report = switched.ingest(pages_with())
+    assert report.added == 3 and switched.embedding_model() == "/models/multilingual-minilm"
+    assert switched.outdated() is None and switched.ingest(pages_with()).unchanged == 3
+    stored = switched.notes_collection().get(where={"owner": "alice"}, include=["embeddings", "metadatas"])
+    assert len(stored["embeddings"][0]) == 24 and stored["metadatas"][0]["embedding_model"] == "/models/multilingual-minilm"
+    assert HybridRetriever(other, switched).search("ministry reshuffle", owner="alice")[0].chunk.source_kind == "note"
+
+
+def test_an_index_from_before_the_model_was_recorded_counts_as_the_default_models(fake_index):
+    fake_index.ingest(pages_with())
+    fake_index._meta.upsert(ids=[index_module.ACTIVE_KEY], documents=[fake_index.active_name()], embeddings=[[0.0]],
+                            metadatas=[{"text_version": index_module.TEXT_VERSION}])
+    assert fake_index.embedding_model() == "sentence-transformers/all-MiniLM-L6-v2"
+    assert fake_index.outdated() is None and fake_index.ingest(pages_with()).unchanged == 3
+
+
+def test_notes_embedded_again_but_stopped_before_the_swap_are_not_lost(fake_index):
+    from assistant.models import Chunk
+
+    note = Chunk(id="n1", url="note://moldova.md", title="Moldova notes", text="The ministry reshuffle is expected.")
+    fake_index.add_note_chunks("alice", "note-1", [note])
+    stored = fake_index.notes_collection().get(include=["embeddings", "metadatas", "documents"])
+    # As an interrupted re-embedding leaves it: the new collection full, the old one deleted, no rename yet.
+    fake_index._collection(index_module.NOTES_NEXT).add(
+        ids=stored["ids"], embeddings=stored["embeddings"], metadatas=stored["metadatas"], documents=stored["documents"]
+    )
+    fake_index.client.delete_collection(index_module.NOTES_COLLECTION)
+    assert fake_index.notes_collection().get(where={"owner": "alice"})["ids"] == stored["ids"]
+    assert index_module.NOTES_NEXT not in fake_index._collection_names()
