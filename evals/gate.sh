@@ -10,6 +10,9 @@ mkdir -p evals/reports
 .venv/bin/inspired eval retrieval --dataset evals/public.jsonl --compare --json evals/reports/retrieval.json
 # Answers and drafts in extractive mode, the mode evals/thresholds.json was measured in.
 INSPIRED_LLM= .venv/bin/inspired eval answers --dataset evals/public.jsonl --json evals/reports/answers.json
+# Out-of-scope questions (today's politics, statistics, forecasts, errands): their own report, kept out of the history.
+INSPIRED_LLM= .venv/bin/inspired eval answers --dataset evals/scope.jsonl --json evals/reports/scope.json \
+  --report-dir "$INSPIRED_DATA_DIR/scope-report" --history "$INSPIRED_DATA_DIR/scope-history.jsonl"
 INSPIRED_LLM= .venv/bin/inspired eval drafts --dataset evals/public.jsonl --json evals/reports/drafts.json
 INSPIRED_LLM= .venv/bin/inspired eval tools --dataset evals/tools.jsonl --json evals/reports/tools.json
 .venv/bin/python evals/gate.py evals/thresholds.json evals/reports

@@ -10,6 +10,7 @@ from fakes import FAKE_ABSTAIN_THRESHOLD, GUIDE_CHUNKS, INJECTED_SENTENCE, SITE,
 from assistant.compose import ComposeError, Composer
 from assistant.compose.citations import cited_numbers
 from assistant.compose.extractive import EXTRACT_LABEL, EXTRACT_LABEL_WITH_NOTES, NOT_COVERED
+from assistant.compose.text import answers_the_count, asks_about_the_world, asks_for_a_number, asks_for_live_facts
 from assistant.models import Answer, Chunk
 
 GUIDE_URLS = {c.url for c in GUIDE_CHUNKS}
@@ -267,3 +268,59 @@ def test_a_question_naming_a_tool_is_answered_from_that_tool_page(tmp_path):
     assert cited[0] == f"{SITE}/toolkit/the-tools/4-t"
     assert "see with their own eyes" in answer.markdown
     assert f"{SITE}/toolkit/the-tools/5-t" not in cited
+
+
+# -- questions the guide cannot answer, though it mentions their country or their words ------------------------
+
+MOLDOVA_CASE = Chunk(
+    id="moldova-case", url=f"{SITE}/guide/cases/moldova", title="A case from Moldova",
+    text="In Moldova, a local foundation hosted the dialogue on youth employment and brought the labour ministry "
+         "and the unions to one table. The foundation kept minutes of every session and shared them within a week.",
+)
+
+
+@pytest.fixture
+def country_composer(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([MOLDOVA_CASE, *GUIDE_CHUNKS[:4]]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    return composer
+
+
+def test_a_country_question_the_countrys_passages_answer_is_answered(country_composer):
+    answer = country_composer.ask("Who hosted the youth employment dialogue in Moldova?")
+    assert not answer.abstained and "local foundation hosted" in answer.markdown
+
+
+@pytest.mark.parametrize("question", [
+    "What are the entry visa rules for Moldova?",  # the passages name Moldova and say nothing of visas
+    "How many unions took part in the Moldovan dialogue?",  # no figure in the passages
+    "Who is the current prime minister of Moldova?",
+    "Will Moldova join the EU before the next election?",
+    "What was Moldova's GDP growth in the dialogue years?",
+    "Write me a limerick about the Moldovan dialogue.",
+    "What happened to the Moldovan dialogue in 2031?",  # a year the guide never mentions
+])
+def test_questions_on_a_country_the_guide_cannot_answer_are_declined(country_composer, question):
+    answer = country_composer.ask(question)
+    assert answer.abstained and answer.markdown.startswith(NOT_COVERED)
+
+
+@pytest.mark.parametrize("question, sentences, answered", [
+    ("How many phases does a dialogue have?", ["A dialogue runs in three phases, each with its own output."], True),
+    ("In how many countries did the pilots run?", ["The pilots ran in 5 countries between two elections."], True),
+    ("How many phases does a dialogue have?", ["The network counts 20 members from different sectors."], False),
+    ("How many phases does a dialogue have?", ["Every phase ends with a shared document."], False),
+])
+def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sentences, answered):
+    assert answers_the_count(question, sentences) is answered
+
+
+@pytest.mark.parametrize("question", [
+    "What will the parliament do with the roadmap once it is agreed?",
+    "How do elections affect an ongoing dialogue?",
+    "When is the right moment to bring in the media?",
+    "Which EPD members are still involved today?",
+    "How much room for manoeuvre does a ministry have to fund new policies?",
+])
+def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
+    assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)

@@ -189,3 +189,13 @@ def test_expected_urls_exist_and_hold_the_must_mention_terms(cases):
     ]
     assert not problems, "\n".join(problems)
 
+
+
+def test_the_out_of_scope_set_is_unanswerable_questions_none_of_them_in_the_public_set():
+    from assistant.evaluation import load_dataset
+
+    scope = load_dataset(DATASET.with_name("scope.jsonl"))
+    public = {row["question"].casefold() for row in _load_rows() if row.get("kind") == "qa"}
+    assert len(scope) >= 60 and len({item.id for item in scope}) == len(scope)
+    assert all(item.kind == "qa" and not item.answerable and "unanswerable" in item.tags for item in scope)
+    assert not public & {item.question.casefold() for item in scope}

@@ -49,6 +49,12 @@ def countries_in(text: str, *, demonyms: bool = False) -> list[str]:
     return list(dict.fromkeys(names[m] for m in pattern.findall(fold_accents(text))))
 
 
+def without_countries(text: str) -> str:
+    """The text with every country's names (and demonyms) taken out: what it asks about the country."""
+    _, pattern = _spellings(True)
+    return re.sub(r"\s+", " ", pattern.sub(" ", fold_accents(text))).strip()
+
+
 def mentions(text: str, country: str) -> bool:
     """Whether the text names the country, by any of its names; a place the table does not know, by its own name."""
     names, _ = _spellings(True)

@@ -57,12 +57,49 @@ _LIVE_FACTS = re.compile(
     # A country's figures of the day; "the state budget" in general is method and stays answerable.
     r"|(?:current|this year'?s|latest) (?:\w+ ){0,3}?(?:budget|spending|funding|figures|statistics|unemployment|inflation|polls?)"
     # Contact details and money amounts: a guide on method states neither.
-    r"|phone number|street address|e-?mail address|how much money|in (?:euros|dollars)|daily fee|salar(?:y|ies)"
+    r"|phone number|(?:street|home|office|postal|e-?mail) address|how much money|in (?:euros|dollars)|daily fee|salar(?:y|ies)"
+    r"|how much (?:\w+ ){0,6}(?:cost|give|gave|pay|paid|spend|spent|donate|donated|contribute|contributed)|how (?:big|large) (?:\w+ ){0,2}(?:is|was) (?:[\w'-]+ ){0,5}budget"
     # Dates of calls and applications: a guide on method keeps no calendar ("deadlines" in a roadmap stay answerable).
     r"|(?:the|next|application|submission) deadline (?:for|of|to)|deadline for (?:the )?(?:next|applications?|submissions?)"
+    # Who holds an office, and what happened or will happen in a given month or year.
+    r"|who (?:is|are) (?:the |[\w-]+'s )?(?:current |new |present )?(?:prime minister|president|ministers?|speaker|ambassador"
+    r"|head of (?:state|government)|mayor|governor)|predict|forecast"
+    # What happened lately is news; a mission "next month" is a plan and stays answerable.
+    r"|(?:did|was|were|happened|resigned|said|say|voted?|passed)\b[^?]{0,60}\b(?:this|last) (?:week|month|year|spring|summer|autumn|winter)"
+    # "…the Georgian parliament now?", "…approved the law yet?": the state of things today.
+    r"|(?:now|yet)(?=\s*\?)|currently|nowadays|current (?:status|state|situation|composition|members|membership|leadership)|polls?"
     r"|amanh[aã]|agora mesmo|mañana|ahora mismo)\b",
     re.I,
 )
+
+# Facts about the world that a guide on method never states: a country's statistics, what its politics will
+# bring, and errands or writing that have nothing to do with the guide.
+_WORLD_FACTS = re.compile(
+    r"\b(?:gdp|gross domestic product|per capita|population (?:of|size)|how many (?:people|inhabitants) (?:live|are there)"
+    r"|(?:unemployment|inflation|poverty|literacy|growth) rate|(?:unemployment|inflation) (?:figures|statistics)"
+    r"|life expectancy|who will win|next (?:general |presidential |parliamentary )?elections?|election results?|opinion polls?"
+    r"|(?:will|going to)\b[^?.]{0,60}\b(?:win|lose|sanction|be elected|resign|invade|default|pass|adopt|join|hold (?:\w+ )?elections?)"
+    r"|(?:early|snap|upcoming|recent|last) (?:\w+ )?elections?"
+    r"|(?:annual|yearly) budget|budget (?:for|in) (?:19|20)\d\d"
+    r"|(?:next|upcoming|open) (?:[\w+-]+ ){0,2}(?:calls? for (?:proposals|applications|funding)|funding rounds?|grant rounds?)"
+    r"|when (?:is|does|will) the next (?:[\w+-]+ ){0,2}(?:call|round)"
+    r"|(?:write|draft|compose|make) (?:me )?an? (?:poem|song|story|joke|limerick|haiku|rap|sonnet)|tell me a joke"
+    r"|recommend (?:me )?an? (?:hotel|restaurant|bar)|book (?:me )?(?:a|my) (?:flight|hotel|table|room))\b",
+    re.I,
+)
+# "How many…?" is answered by a figure: an extract without one does not answer it. ("How much room for manoeuvre…"
+# is seldom a figure.)
+_ASKS_FOR_A_NUMBER = re.compile(
+    r"\bhow many\b|\bwhat (?:percentage|proportion|share|number|amount)\b|\bquant[oa]s\b|\bcu[aá]nt[oa]s\b", re.I
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_COUNTED = re.compile(r"\bhow many\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
+_STATES_A_NUMBER = re.compile(
+    r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|hundreds?"
+    r"|thousands?|millions?|billions?|dozens?|dois|duas|três|quatro|cinco|dos|tres|cuatro)\b",
+    re.I,
+)
+
 
 _STOPWORD_TEXT = """
     a an the and or but if of to in on at by for with from into about as is are was were be been being am do does did
@@ -80,6 +117,29 @@ _STOPWORD_TEXT = """
 def asks_for_live_facts(question: str) -> bool:
     """Questions about the news of the day, prices, weather or current office-holders."""
     return bool(_LIVE_FACTS.search(question))
+
+
+def asks_about_the_world(question: str) -> bool:
+    """Questions on a country's statistics or political future, and requests unrelated to the guide."""
+    return bool(_WORLD_FACTS.search(question))
+
+
+def years_in(text: str) -> list[str]:
+    return _YEAR.findall(text)
+
+
+def asks_for_a_number(question: str) -> bool:
+    return bool(_ASKS_FOR_A_NUMBER.search(question))
+
+
+def answers_the_count(question: str, sentences: list[str]) -> bool:
+    """For "how many X…?", a sentence that gives a figure and names X ("three phases", "over 60 countries");
+    for "what share…?", any figure."""
+    counted = _COUNTED.search(question)
+    if counted is None:
+        return any(_STATES_A_NUMBER.search(s) for s in sentences)
+    wanted = {stem(w) for w in counted.groups() if w and w.lower() not in _STOPWORDS}
+    return any(_STATES_A_NUMBER.search(s) and wanted & {stem(w) for w in re.findall(r"\w+", s.lower())} for s in sentences)
 
 
 _NAME = re.compile(r"[^\W_][\w-]*")
