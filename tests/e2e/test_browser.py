@@ -135,6 +135,29 @@ def evidence_on_failure(page, server: Server):
         raise
 
 
+def socket_events(page) -> list[str]:
+    """Names of the Socket.IO events the server sends this page, as they arrive."""
+    names: list[str] = []
+
+    def watch(socket) -> None:
+        def received(payload) -> None:
+            if isinstance(payload, str) and (found := re.match(r'42(?:/[^,]*,)?\["([^"]+)"', payload)):
+                names.append(found.group(1))
+
+        socket.on("framereceived", received)
+
+    page.on("websocket", watch)
+    return names
+
+
+def wait_for_event(page, events: list[str], name: str, seen_before: int) -> None:
+    """Until the server has sent ``name`` once more; Playwright delivers frames only while the page is waited on."""
+    deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
+    while events.count(name) <= seen_before:
+        assert time.monotonic() < deadline, f"the server never sent {name}"
+        page.wait_for_timeout(200)
+
+
 def last_message(page):
     return page.locator("[id^='step-'] .prose").last
 
@@ -155,6 +178,7 @@ def test_a_facilitators_session(server, browser, tmp_path):
 
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     page.set_default_timeout(30_000)
+    events = socket_events(page)
 
     with evidence_on_failure(page, server):
         # Never open without a login: the first start printed the admin password once.
@@ -207,10 +231,14 @@ def test_a_facilitators_session(server, browser, tmp_path):
         shoot(page, "05-briefing-with-downloads")
 
         # Back to the first thread: history, citations (served from the element store) and a follow-up.
+        resumed_before = events.count("resume_thread")
         page.locator("#thread-history li", has_text="How do I get civil society").click()
         expect(page.get_by_text("Sources", exact=True).first).to_be_visible()
         page.locator("a.element-link", has_text="[1]").first.click()
         expect(page.locator("#side-view-content")).to_contain_text("Open this page in the live guide")
+        # The page shows the old thread from HTTP at once; a message typed before the socket has resumed it would
+        # start a new thread, as it would for a person typing that fast on a busy server.
+        wait_for_event(page, events, "resume_thread", resumed_before)
         send(page, "And who should chair the sessions?")
         expect(last_message(page)).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
         shoot(page, "06-resumed-thread")
