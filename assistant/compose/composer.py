@@ -206,9 +206,12 @@ class Composer:
 
     # -- the three kinds of answer ----------------------------------------------------------
     def _abstain(self, plan: _Plan) -> Answer:
-        nearest = [] if looks_like_injection(plan.question) else nearest_pages(plan.hits)
+        injected = looks_like_injection(plan.question)
+        nearest = [] if injected else nearest_pages(plan.hits)
+        # "Who is Moldova's prime minister today?": say where such facts have to come from.
+        where_to_look = None if injected else current_affairs_note(plan, CitationRegistry())
         return Answer(
-            question=plan.question, markdown=abstention_markdown(nearest), abstained=True,
+            question=plan.question, markdown=abstention_markdown(nearest) + (where_to_look or ""), abstained=True,
             mode="llm" if plan.use_llm else "extractive", nearest=nearest, retrieved=plan.hits,
         )
 
