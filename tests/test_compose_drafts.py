@@ -6,7 +6,7 @@ import pytest
 from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, resolve_audience
-from assistant.compose.briefing import SECTIONS, complete_request
+from assistant.compose.briefing import SECTIONS, complete_request, request_gaps
 from assistant.compose.citations import cited_numbers
 from assistant.compose.points import MAX_POINTS
 from assistant.models import BriefingRequest
@@ -191,3 +191,33 @@ def test_a_sentence_quoted_as_context_in_one_section_is_not_said_again_in_the_ne
     assert first.text in {s.text for s in state.used}  # the next sections' selection leaves it out
     later = _extract_section("Follow-up", [[that]], state)
     assert later.markdown == f"{that.text} [1]"  # what "That" points to was said just before, in Risks
+
+
+def test_a_request_in_the_first_person_naming_a_country_in_passing_is_read_whole():
+    request = complete_request(BriefingRequest(
+        request="I'm a former prime minister and will meet the chair of the Freedonian-free Mongolian parliament's "
+                "social committee about jobs for people with disabilities, with budget support on the table."
+    ))
+    assert request.country == "Mongolia"  # from "Mongolian": no "visiting …" in the request
+    assert request.travellers == "a former prime minister"
+    assert request.meetings == ["chair of the Freedonian-free Mongolian parliament's social committee"]  # whom, not what about
+    assert "Size and terms of the budget support under discussion" in request_gaps(request)
+
+
+def test_people_bodies_and_figures_the_guide_reports_of_the_country_are_listed_to_be_checked(tmp_path):
+    from fakes import SITE
+    from assistant.models import Chunk
+
+    story = Chunk(
+        id="ruritania", url=f"{SITE}/guide/cases/ruritania", title="A case",
+        text="Ruritania offers an example. There, Ms Flavia Ostrova of the Ruritanian Labour Inspectorate chaired the "
+             "working group, and the number of certified mediators rose to 14 in total. In Ruritania and Moldova alike, "
+             "the Ministry of Open Data joined late.",
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([story]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    briefing = composer.brief(BriefingRequest(request="Brief a donor visiting Ruritania", country="Ruritania"))
+    [check] = [gap for gap in briefing.gaps if gap.startswith("Whether what the guide reports of Ruritania still holds today")]
+    assert "Flavia Ostrova" in check and "Ruritanian Labour Inspectorate" in check
+    assert "the current figure for “certified mediators rose to 14 in total”" in check
+    assert "Ministry of Open Data" not in check  # said of two countries at once: not this mission's fact

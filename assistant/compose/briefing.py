@@ -17,7 +17,7 @@ from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
-from .places import countries_in, country_sentences, mentions, other_countries_sentences
+from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
 from .text import fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
@@ -70,8 +70,14 @@ _NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]
 _STRONG_PLACE = re.compile(r"\b(?:visiting|visits?\s+to|mission\s+to|trip\s+to|travell?ing\s+to|going\s+to|travels?\s+to|bound\s+for)\s+(?:the\s+)?" + _NAME)
 _WEAK_PLACE = re.compile(r"\b(?:in|to)\s+(?:the\s+)?" + _NAME)
 _NOT_PLACES = {"club", "club de madrid", "eu", "european union", "epd", "inspired", "parliament", "government"}
-_MEETINGS = re.compile(r"\bmeet(?:ings?|s)?\s+(?:with\s+)?(.+?)(?:[.;]|$)", re.I)
+# "…meet the committee chair about jobs for…": whom, not what about.
+_MEETINGS = re.compile(r"\bmeet(?:ings?|s)?\s+(?:with\s+)?(.+?)(?:[.;]|\s+(?:about|on|to discuss|regarding|concerning)\s|$)", re.I)
 _TRAVELLERS = re.compile(r"\b(?:brief(?:ing)?(?:\s+for)?)\s+((?:an?|the)\s+.+?)\s+(?:visiting|travell?ing|going|who|on|for|before|ahead)\b", re.I)
+_SELF = re.compile(r"\bI(?:'m|’m| am)\s+((?:an?|the)\s+[^,.;]+?)(?:\s+(?:and|who|visiting|travell?ing|going|with)\b|[,.;]|$)", re.I)
+_MONEY = re.compile(r"\b(?:budget support|funding|financing|grants?|loans?|(?:support|aid) (?:package|programme|program))\b", re.I)
+_INSTITUTION_OF = re.compile(
+    r"\b([A-Z][\w'’-]+)\s+(?:parliament|government|ministry|ministries|authorities|civil society|trade unions?|partners?)", re.I
+)
 _PURPOSE = re.compile(r"\b(?:in order to|so as to|with the aim of|aimed at|aiming to|the purpose is to|purpose:)\s+(.+?)(?:[.;]|$)", re.I)
 _DATE = re.compile(
     r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b\d{4}-\d{2}-\d{2}\b"
@@ -92,6 +98,14 @@ def _place(text: str) -> str | None:
             if fold(name) not in _NOT_PLACES and not fold(name).startswith("club "):
                 return name
     return None
+
+
+def _country_in_passing(text: str) -> str | None:
+    """With no "visiting …": a country the request names ("…in Moldova"), or whose institutions it names ("the
+    Mongolian parliament"); a visitor's nationality ("a Chilean former president") is not the mission's country."""
+    text = re.sub(r"\bClub de Madrid\b", "", text)
+    named = countries_in(text) or [c for word in _INSTITUTION_OF.findall(text) for c in countries_in(word, demonyms=True)]
+    return named[0] if named else None
 
 
 def _meetings(text: str) -> list[str]:
@@ -117,11 +131,11 @@ def _country(place: str | None) -> str | None:
 def complete_request(request: BriefingRequest) -> BriefingRequest:
     """Fill country, meetings, travellers, purpose and phase from the free text when not given."""
     text = request.request or ""
-    travellers = _TRAVELLERS.search(text)
+    travellers = _TRAVELLERS.search(text) or _SELF.search(text)
     purpose = _PURPOSE.search(text)
     return request.model_copy(
         update={
-            "country": _country(request.country or _place(text)),
+            "country": _country(request.country or _place(text)) or _country_in_passing(text),
             "meetings": request.meetings or _meetings(text),
             "travellers": request.travellers or (travellers.group(1).strip() if travellers else None),
             "purpose": request.purpose or (purpose.group(1).strip() if purpose else None),
@@ -149,6 +163,8 @@ def request_gaps(request: BriefingRequest) -> list[str]:
         gaps.append("Meetings planned: names and current posts of the counterparts the visitor will meet")
     if not _DATE.search(request.request or ""):
         gaps.append("Dates and programme of the visit")
+    if money := _MONEY.search(request.request or ""):
+        gaps.append(f"Size and terms of the {money.group(0).lower()} under discussion")
     # The guide is a fixed text: whatever has changed since it was written has to come from the user.
     gaps += CURRENT_FACTS_GAPS
     return gaps
@@ -320,11 +336,6 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
             heading=LOCAL_CONTEXT,
             markdown=f"Neither the guide nor your notes say anything about the current context in {country}.",
         )
-    drafted = _model_section(drafting, LOCAL_CONTEXT, notes + guide, request, state)
-    if drafted is not None:
-        return drafted
-    parts, citations = [], []
-    note_sentences = select_sentences(query, passage_sentences(notes), drafting.retriever.embed, 4, after=state.used)
     # The guide's sentences on that country closest to what the request is about, not merely the first found.
     on_country = country_sentences(guide, country)
     # Every sentence naming the country is worth quoting, however far from the request's wording.
@@ -332,6 +343,15 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
     guide_sentences = select_sentences(
         f"{country}: {request.request or ''}", on_country, drafting.retriever.embed, COUNTRY_SENTENCES, at_least=naming, after=state.used
     )
+    if guide_sentences:
+        # The guide tells its projects' past: who held which post then, which law, which figure.
+        named = facts_to_check(guide_sentences, country)
+        state.gaps.append(f"Whether what the guide reports of {country} still holds today" + (f": {'; '.join(named)}" if named else ""))
+    drafted = _model_section(drafting, LOCAL_CONTEXT, notes + guide, request, state)
+    if drafted is not None:
+        return drafted
+    parts, citations = [], []
+    note_sentences = select_sentences(query, passage_sentences(notes), drafting.retriever.embed, 4, after=state.used)
     for label, sentences in (("**From your notes:**", note_sentences), (f"**What the guide says about {country}:**", guide_sentences)):
         if sentences:
             section = _extract_section(LOCAL_CONTEXT, reading_order(sentences), state, mark_notes=False)

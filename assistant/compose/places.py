@@ -123,3 +123,35 @@ def case_countries(text: str) -> list[str]:
         )
         and not re.match(r"\s+(?:Institute|Foundation|Agency|Council|Centre|Center)\b", folded[m.end():])
     ))
+
+
+# A name of two or more capitalised words, joined by "of", "the", "and"…: "Dastan Bekeshev", "Employment Promotion Law",
+# "Deputy Head of the Ministry of Health and Social Affairs".
+_PROPER_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:(?:\s+(?:of|the|and|on|for|de|del|y|e|da|do)){0,2}\s+[A-Z][\w'’-]+)+")
+_FIGURE = re.compile(r"((?:[\w'’-]+\s+){1,5})(\(?(\d[\d.,%]*)(?:\s+(?:to|in)\s+\w+)?\)?)")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_LEADING_CONNECTOR = re.compile(r"^(?:and|or|of|the|to|from|by|with|in)\s+", re.I)
+_LEADING_WORDS = re.compile(r"^(?:The|In|On|Once|There|This|These|Our|Its|Their|A|An)\s+")
+MAX_FACTS_TO_CHECK = 6
+
+
+def facts_to_check(sentences: list[Sentence], country: str) -> list[str]:
+    """The people, bodies, laws and figures that sentences on a country name: what the guide reports from its
+    projects, which a visitor has to check still holds ("Dastan Bekeshev", "approved mediators (11 in total)").
+    A sentence counts when it is about that country alone, by naming it or by following one that does."""
+    found: list[str] = []
+    for quoted in sentences:
+        named = quoted.text if countries_in(quoted.text, demonyms=True) or mentions(quoted.text, country) else quoted.previous or ""
+        if not mentions(named, country) or any(other != country for other in countries_in(named, demonyms=True)):
+            continue
+        sentence = quoted.text
+        for match in _PROPER_NAME.finditer(sentence):
+            name = _LEADING_WORDS.sub("", match.group(0)).strip()
+            # "Mongolia and Kyrgyzstan", "Cape Verdean": countries are the mission's, not facts to check.
+            if " " in name and "INSPIRED" not in name and re.search(r"[A-Z]", without_countries(name)):
+                found.append(name)
+        for before, figure, number in _FIGURE.findall(sentence):
+            if not _YEAR.match(number):
+                found.append(f"the current figure for “{_LEADING_CONNECTOR.sub('', before.strip())} {figure}”")
+    unique = [f for f in dict.fromkeys(found) if f.casefold() != country.casefold()]
+    return unique[:MAX_FACTS_TO_CHECK]
