@@ -321,6 +321,11 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "When is the right moment to bring in the media?",
     "Which EPD members are still involved today?",
     "How much room for manoeuvre does a ministry have to fund new policies?",
+    "The minister walked out of the session. What should I do now?",
+    "Can we use polls or surveys to reach people outside the capital?",
+    "Is it too early to involve the media yet?",
+    "We are sending a former president next month: what should the team prepare?",
+    "Who should chair the sessions now that the ministry has left?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)

@@ -67,7 +67,8 @@ _LIVE_FACTS = re.compile(
     # What happened lately is news; a mission "next month" is a plan and stays answerable.
     r"|(?:did|was|were|happened|resigned|said|say|voted?|passed)\b[^?]{0,60}\b(?:this|last) (?:week|month|year|spring|summer|autumn|winter)"
     # "…the Georgian parliament now?", "…approved the law yet?": the state of things today.
-    r"|(?:now|yet)(?=\s*\?)|currently|nowadays|current (?:status|state|situation|composition|members|membership|leadership)|polls?"
+    r"|who\b[^?]{0,80}\bnow(?=\s*\?)|(?:has|have|did)\b[^?]{0,80}\byet(?=\s*\?)|(?:who|which \w+) (?:is|are) currently"
+    r"|current (?:status|state|situation|composition|members|membership|leadership)|leads? (?:in )?the polls|opinion polls? (?:show|say)"
     r"|amanh[aã]|agora mesmo|mañana|ahora mismo)\b",
     re.I,
 )
