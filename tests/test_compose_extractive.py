@@ -299,6 +299,7 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
     "What was Moldova's GDP growth in the dialogue years?",
     "Write me a limerick about the Moldovan dialogue.",
     "What happened to the Moldovan dialogue in 2031?",  # a year the guide never mentions
+    "Who heads the Moldovan delegation to the dialogue?",
 ])
 def test_questions_on_a_country_the_guide_cannot_answer_are_declined(country_composer, question):
     answer = country_composer.ask(question)
@@ -326,6 +327,7 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "Is it too early to involve the media yet?",
     "We are sending a former president next month: what should the team prepare?",
     "Who should chair the sessions now that the ministry has left?",
+    "Who is the Dialogue Host and who leads the working groups?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)

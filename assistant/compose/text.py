@@ -64,6 +64,9 @@ _LIVE_FACTS = re.compile(
     # Who holds an office, and what happened or will happen in a given month or year.
     r"|who (?:is|are) (?:the |[\w-]+'s )?(?:current |new |present )?(?:prime minister|president|ministers?|speaker|ambassador"
     r"|head of (?:state|government)|mayor|governor)|predict|forecast"
+    # Who holds a named organisation's post: "Who heads the EU Delegation…?", "Who is EPD's executive director?"
+    r"|who (?:is|are|heads|leads|runs|directs)\b[^?]{0,40}\b(?:director|secretary[- ]general|delegation|ambassador|commissioner"
+    r"|spokesperson|chair(?:man|woman|person)? of the \w+ (?:committee|board|council))"
     # What happened lately is news; a mission "next month" is a plan and stays answerable.
     r"|(?:did|was|were|happened|resigned|said|say|voted?|passed)\b[^?]{0,60}\b(?:this|last) (?:week|month|year|spring|summer|autumn|winter)"
     # "…the Georgian parliament now?", "…approved the law yet?": the state of things today.
