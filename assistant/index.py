@@ -190,6 +190,7 @@ class GuideIndex:
         self.client = client or chroma_client(settings)
         self._embeddings = embeddings
         self._meta = self.client.get_or_create_collection(META_COLLECTION, embedding_function=None)
+        self._finish_notes_swap()
 
     @property
     def embeddings(self):
@@ -422,11 +423,14 @@ class GuideIndex:
 
     # -- users' notes -----------------------------------------------------------------------
     def notes_collection(self):
+        return self._collection(NOTES_COLLECTION)
+
+    def _finish_notes_swap(self) -> None:
+        """Once per process, not per search: notes re-embedded in full by a run stopped before they took the old
+        collection's name are the notes now."""
         names = set(self._collection_names())
         if NOTES_NEXT in names and NOTES_COLLECTION not in names:
-            # Re-embedded in full, stopped before taking the old collection's name: it is the notes now.
             self._collection(NOTES_NEXT).modify(name=NOTES_COLLECTION)
-        return self._collection(NOTES_COLLECTION)
 
     def add_note_chunks(self, owner: str, note_id: str, chunks: list[Chunk]) -> int:
         for chunk in chunks:

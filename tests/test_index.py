@@ -253,5 +253,6 @@ def test_notes_embedded_again_but_stopped_before_the_swap_are_not_lost(fake_inde
         ids=stored["ids"], embeddings=stored["embeddings"], metadatas=stored["metadatas"], documents=stored["documents"]
     )
     fake_index.client.delete_collection(index_module.NOTES_COLLECTION)
-    assert fake_index.notes_collection().get(where={"owner": "alice"})["ids"] == stored["ids"]
-    assert index_module.NOTES_NEXT not in fake_index._collection_names()
+    reopened = GuideIndex(fake_index.settings, client=fake_index.client, embeddings=DeterministicFakeEmbedding(size=16))
+    assert reopened.notes_collection().get(where={"owner": "alice"})["ids"] == stored["ids"]
+    assert index_module.NOTES_NEXT not in reopened._collection_names()
