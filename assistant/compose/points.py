@@ -138,6 +138,8 @@ def _facet_sentences(key: str, topic: str | None, facets: list[tuple[Facet, list
     for facet, hits in facets:
         sentences = [s for s in passage_sentences(hits) if not is_signpost(s.text)]
         query = facet_query(facet, name, topic)
+        if facet.kind == "audience" and topic_query(topic):
+            query = f"{name}: {topic_query(topic)}"
         if facet.kind == "case":
             selected += _country_case(query, sentences, embed, selected)
             continue
