@@ -6,7 +6,8 @@ import pytest
 from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, resolve_audience
-from assistant.compose.briefing import SECTIONS, complete_request, request_gaps
+from assistant.compose.briefing import SECTIONS
+from assistant.compose.requests import complete_request, request_gaps
 from assistant.compose.citations import cited_numbers
 from assistant.compose.points import MAX_POINTS
 from assistant.models import BriefingRequest
@@ -221,3 +222,32 @@ def test_people_bodies_and_figures_the_guide_reports_of_the_country_are_listed_t
     assert "Flavia Ostrova" in check and "Ruritanian Labour Inspectorate" in check
     assert "the current figure for “certified mediators rose to 14 in total”" in check
     assert "Ministry of Open Data" not in check  # said of two countries at once: not this mission's fact
+
+
+@pytest.mark.parametrize(
+    ("text", "travellers", "purpose", "policy_area", "meetings"),
+    [
+        ("A retired chancellor of the Club de Madrid flies to Ruritania to support the stalled talks on pension reform.",
+         "A retired chancellor of the Club de Madrid", "support the stalled talks on pension reform", "pension reform", []),
+        ("The EU ambassador in Freedonia meets the Ministry of Health to propose a dialogue on rural clinics.",
+         "The EU ambassador", "propose a dialogue on rural clinics", "rural clinics", ["Ministry of Health"]),
+        ("Donor representative heading to Ruritania next week; meetings with the minister and the ombudsman.",
+         "Donor representative", None, None, ["minister", "ombudsman"]),
+        ("Our envoy meets the president on Monday to discuss the water tariff reform.",
+         "Our envoy", "discuss the water tariff reform", "water tariff reform", ["president"]),
+        ("Brief me on the fisheries roadmap before I go as a former head of government.",
+         "a former head of government", None, "fisheries", []),
+    ],
+)
+def test_who_travels_what_for_and_on_which_policy_are_read_from_the_request(text, travellers, purpose, policy_area, meetings):
+    request = complete_request(BriefingRequest(request=text))
+    assert (request.travellers, request.purpose, request.policy_area, request.meetings) == (travellers, purpose, policy_area, meetings)
+    gaps = request_gaps(request)
+    assert ("Who is travelling (name and role of the visitor)" in gaps) == (travellers is None)
+    assert ("Policy area and topic under discussion" in gaps) == (policy_area is None)
+
+
+def test_the_visitor_is_never_the_person_being_met():
+    request = complete_request(BriefingRequest(request="Mission to Ruritania: meetings with the prime minister and the EU ambassador."))
+    assert request.travellers is None
+    assert request.meetings == ["prime minister", "EU ambassador"]

@@ -17,14 +17,11 @@ from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
+from .requests import complete_request, request_gaps
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
 from .text import fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
-CURRENT_FACTS_GAPS = [
-    "Latest figures and the current status of the policy, law or reform under discussion",
-    "Current state of the dialogue: commitments made so far and the current positions of those who made them",
-]
 HITS_PER_SECTION = 5
 MAX_MODEL_GAPS_PER_SECTION = 3
 
@@ -43,7 +40,7 @@ STAKEHOLDERS_SPEC = SectionSpec("Stakeholders involved and their stakes",
                                 "stakeholders taking part in the policy dialogue and what they have at stake: {meetings} {policy_area}", 4, with_notes=True)
 SECTIONS = [
     SectionSpec("Purpose of the mission and fit in the dialogue process",
-                "high-level missions: political buy-in, public endorsement of the dialogue process, unblocking a stalled dialogue. {request} {purpose} {phase}", 4),
+                "high-level missions: political buy-in, public endorsement of the dialogue process, unblocking a stalled dialogue. {purpose} {phase}", 4),
     LOCAL_CONTEXT_SPEC,
     STAKEHOLDERS_SPEC,
     SectionSpec("Key messages",
@@ -64,111 +61,6 @@ MEETING_QUERY = "{name}: their role, interests and stake in the policy dialogue 
 MAX_MEETINGS = 3
 SENTENCES_PER_MEETING = 2
 WRITTEN_FIRST = (LOCAL_CONTEXT, "Risks and sensitivities", "Do's and don'ts")
-
-# -- reading the free-text request ------------------------------------------------------------
-_NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]+)*)"
-_STRONG_PLACE = re.compile(r"\b(?:visiting|visits?\s+to|mission\s+to|trip\s+to|travell?ing\s+to|going\s+to|travels?\s+to|bound\s+for)\s+(?:the\s+)?" + _NAME)
-_WEAK_PLACE = re.compile(r"\b(?:in|to)\s+(?:the\s+)?" + _NAME)
-_NOT_PLACES = {"club", "club de madrid", "eu", "european union", "epd", "inspired", "parliament", "government"}
-# "…meet the committee chair about jobs for…": whom, not what about.
-_MEETINGS = re.compile(r"\bmeet(?:ings?|s)?\s+(?:with\s+)?(.+?)(?:[.;]|\s+(?:about|on|to discuss|regarding|concerning)\s|$)", re.I)
-_TRAVELLERS = re.compile(r"\b(?:brief(?:ing)?(?:\s+for)?)\s+((?:an?|the)\s+.+?)\s+(?:visiting|travell?ing|going|who|on|for|before|ahead)\b", re.I)
-_SELF = re.compile(r"\bI(?:'m|’m| am)\s+((?:an?|the)\s+[^,.;]+?)(?:\s+(?:and|who|visiting|travell?ing|going|with)\b|[,.;]|$)", re.I)
-_MONEY = re.compile(r"\b(?:budget support|funding|financing|grants?|loans?|(?:support|aid) (?:package|programme|program))\b", re.I)
-_INSTITUTION_OF = re.compile(
-    r"\b([A-Z][\w'’-]+)\s+(?:parliament|government|ministry|ministries|authorities|civil society|trade unions?|partners?)", re.I
-)
-_PURPOSE = re.compile(r"\b(?:in order to|so as to|with the aim of|aimed at|aiming to|the purpose is to|purpose:)\s+(.+?)(?:[.;]|$)", re.I)
-_DATE = re.compile(
-    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b\d{4}-\d{2}-\d{2}\b"
-    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b",
-    re.I,
-)
-_PHASES = {
-    "Collective assessment phase": ("collective assessment", "assessment phase", "participatory policy analysis"),
-    "Consensus-building phase": ("consensus building", "consensus-building", "roadmap for reform"),
-    "Monitoring and donor alignment phase": ("monitoring", "donor alignment"),
-}
-
-
-def _place(text: str) -> str | None:
-    for pattern in (_STRONG_PLACE, _WEAK_PLACE):
-        for match in pattern.finditer(text):
-            name = match.group(1).strip()
-            if fold(name) not in _NOT_PLACES and not fold(name).startswith("club "):
-                return name
-    return None
-
-
-def _country_in_passing(text: str) -> str | None:
-    """With no "visiting …": a country the request names ("…in Moldova"), or whose institutions it names ("the
-    Mongolian parliament"); a visitor's nationality ("a Chilean former president") is not the mission's country."""
-    text = re.sub(r"\bClub de Madrid\b", "", text)
-    named = countries_in(text) or [c for word in _INSTITUTION_OF.findall(text) for c in countries_in(word, demonyms=True)]
-    return named[0] if named else None
-
-
-def _meetings(text: str) -> list[str]:
-    match = _MEETINGS.search(text)
-    if not match:
-        return []
-    parts = re.split(r",|\band\b|&", match.group(1))
-    return [re.sub(r"^(?:the|a|an)\s+", "", p.strip(), flags=re.I) for p in parts if p.strip()]
-
-
-def _phase(text: str) -> str | None:
-    folded = fold(text)
-    return next((phase for phase, cues in _PHASES.items() if any(cue in folded for cue in cues)), None)
-
-
-def _country(place: str | None) -> str | None:
-    """The country of the mission: "Tbilisi" stands for Georgia, whose name the guide uses; a place no country
-    table knows stays as written."""
-    named = countries_in(place) if place else []
-    return named[0] if named else place
-
-
-def complete_request(request: BriefingRequest) -> BriefingRequest:
-    """Fill country, meetings, travellers, purpose and phase from the free text when not given."""
-    text = request.request or ""
-    travellers = _TRAVELLERS.search(text) or _SELF.search(text)
-    purpose = _PURPOSE.search(text)
-    return request.model_copy(
-        update={
-            "country": _country(request.country or _place(text)) or _country_in_passing(text),
-            "meetings": request.meetings or _meetings(text),
-            "travellers": request.travellers or (travellers.group(1).strip() if travellers else None),
-            "purpose": request.purpose or (purpose.group(1).strip() if purpose else None),
-            "phase": request.phase or _phase(text),
-        }
-    )
-
-
-def request_gaps(request: BriefingRequest) -> list[str]:
-    """What the user must still supply; a briefing never fills these in itself."""
-    gaps = []
-    if not request.country:
-        gaps.append("Country of the mission")
-    if not request.travellers:
-        gaps.append("Who is travelling (name and role of the visitor)")
-    if not request.purpose:
-        gaps.append("Purpose of the mission: what the visit should achieve")
-    if not request.phase:
-        gaps.append("Current phase of the dialogue process")
-    if not request.policy_area:
-        gaps.append("Policy area and topic under discussion")
-    if request.meetings:
-        gaps.append(f"Names and current posts of the people to be met ({', '.join(request.meetings)})")
-    else:
-        gaps.append("Meetings planned: names and current posts of the counterparts the visitor will meet")
-    if not _DATE.search(request.request or ""):
-        gaps.append("Dates and programme of the visit")
-    if money := _MONEY.search(request.request or ""):
-        gaps.append(f"Size and terms of the {money.group(0).lower()} under discussion")
-    # The guide is a fixed text: whatever has changed since it was written has to come from the user.
-    gaps += CURRENT_FACTS_GAPS
-    return gaps
-
 
 def briefing_title(request: BriefingRequest) -> str:
     who = request.travellers[0].upper() + request.travellers[1:] if request.travellers else "High-level visit"

@@ -1,0 +1,190 @@
+"""Reading a briefing request typed in free text: where, who travels, what for, on which policy, whom they meet.
+
+What the request does not say is listed for the user to supply; nothing here is guessed from outside the text."""
+
+from __future__ import annotations
+
+import re
+
+from ..models import BriefingRequest
+from .places import countries_in
+from .text import fold
+
+CURRENT_FACTS_GAPS = [
+    "Latest figures and the current status of the policy, law or reform under discussion",
+    "Current state of the dialogue: commitments made so far and the current positions of those who made them",
+]
+
+_NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]+)*)"
+_STRONG_PLACE = re.compile(r"\b(?:visiting|visits?\s+to|mission\s+to|trip\s+to|travell?ing\s+to|going\s+to|travels?\s+to|bound\s+for)\s+(?:the\s+)?" + _NAME)
+_WEAK_PLACE = re.compile(r"\b(?:in|to)\s+(?:the\s+)?" + _NAME)
+_NOT_PLACES = {"club", "club de madrid", "eu", "european union", "epd", "inspired", "parliament", "government"}
+# "…meet the committee chair about jobs for…": whom, not what about.
+_MEETINGS = re.compile(
+    r"\bmeet(?:ings?|s)?\s+(?:with\s+)?(.+?)(?:[.;]|\s+(?:about|on|to discuss|regarding|concerning)\s|\s+to\s+(?=[a-z])|$)", re.I
+)
+_TRAVELLERS = re.compile(r"\b(?:brief(?:ing)?(?:\s+for)?)\s+((?:an?|the)\s+[^,:;.]+?)\s+(?:visiting|travell?ing|going|who|on|for|before|ahead)\b", re.I)
+_SELF = re.compile(r"\bI(?:'m|’m| am)\s+((?:an?|the)\s+[^,.;]+?)(?:\s+(?:and|who|visiting|travell?ing|going|with)\b|[,.;]|$)", re.I)
+# The kinds of visitor a mission sends, for a request that names one without "brief…" ("A former president from
+# the Club de Madrid goes to Bishkek…", "The EU ambassador in Nairobi meets…").
+_ROLE = (
+    r"(?:heads?\s+of\s+(?:state|government|(?:the\s+)?(?:EU\s+)?delegation)|prime\s+ministers?|(?:vice[- ])?presidents?|chancellors?|"
+    r"ministers?|ambassadors?|envoys?|special\s+representatives?|commissioners?|MEPs?|"
+    r"members?\s+of\s+(?:the\s+)?(?:European\s+)?parliament|officials?|representatives?|programme\s+officers?|"
+    r"program\s+officers?|diplomats?|dignitar(?:y|ies)|secretar(?:y|ies)[- ]general|Club\s+de\s+Madrid\s+members?)"
+)
+_VISITOR = re.compile(
+    r"(?:\b|^)((?:(?:an?|the|our|my|two|three|several)\s+|^)(?:[\w'’-]+\s+){0,3}?" + _ROLE + r"\b"
+    r"(?:\s*\([^)]{1,60}\))?(?:\s+(?:from|of)\s+the\s+Club\s+de\s+Madrid)?)",
+    re.I,
+)
+# Whom the visitor meets is not who travels: "…for meetings with the minister".
+_COUNTERPART_BEFORE = re.compile(r"\b(?:meet(?:s|ing|ings)?|with|sees?|seeing|call(?:s|ing)?\s+on)\s*$", re.I)
+_MONEY = re.compile(r"\b(?:budget support|funding|financing|grants?|loans?|(?:support|aid) (?:package|programme|program))\b", re.I)
+_INSTITUTION_OF = re.compile(
+    r"\b([A-Z][\w'’-]+)\s+(?:parliament|government|ministry|ministries|authorities|civil society|trade unions?|partners?)", re.I
+)
+_PURPOSE = re.compile(r"\b(?:in order to|so as to|with the aim of|aimed at|aiming to|the purpose is to|purpose:)\s+(.+?)(?:[.;]|$)", re.I)
+# "…goes to Bishkek to meet MPs", "…wants to start a dialogue": what the visit is for, said after where or who
+# goes, or after a wish. "how to pick a host" or "tied to a policy dialogue" are not purposes.
+_PURPOSE_AFTER_VISIT = re.compile(
+    r"(?:\b(?:goes|go|going|travels?|travell?ing|flying|flies|heading|visit(?:s|ing)?|mission|trip|wants?|plans?|planning|"
+    r"hopes?|aims?|seeks?|intends?|asked|invited|week|month|tomorrow)|\b[A-Z][\w'’-]+)\s+to\s+"
+    r"(?!(?:the|a|an|his|her|their|its|our|be|this|that)\b)([a-z][\w'’-]*(?:\s+[^.;:!?,]+)?)"
+)
+MAX_PURPOSE_WORDS = 14
+# "a dialogue on rural land policy", "meet MPs on disability-inclusive employment", "the social justice dialogue".
+_POLICY_ON = re.compile(
+    r"\b(?:dialogues?|talks|round\s*tables?|roundtables?|conferences?|workshops?|reforms?|roadmaps?|committee|"
+    r"meet(?:s|ing|ings)?\s+[^.;:,]{1,60}?)(?:\s+[\w'’-]+){0,3}?\s+(?:on|about|concerning|regarding)\s+"
+    r"(?!(?:the\s+)?(?:approach|plane|phone|record|ground|behalf|time|how|what|why|who|whether|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|\d)\b)"
+    r"([^.;:,!?]+?)(?=\s*(?:[.;:,!?]|$|\s+(?:and\s+(?:how|what|who|why|on)|building|so\s+that|in\s+order)\b))",
+    re.I,
+)
+_POLICY_DISCUSSED = re.compile(r"\bto\s+discuss\s+(?:the\s+)?([^.;:,!?]+?)(?=\s*(?:[.;:,!?]|$|\s+with\b))", re.I)
+_POLICY_NAMED = re.compile(r"\bthe\s+((?:[a-z][\w'’-]*\s+){1,3}?)(?:dialogue|roadmap|reform)\b")
+_NOT_POLICIES = {
+    "policy", "inclusive", "participatory", "political", "national", "whole", "same", "stalled", "ongoing", "current",
+    "multi-party", "this", "that", "high-level", "local", "first", "new", "next", "last", "mission", "the", "a", "an",
+}
+_DATE = re.compile(
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b",
+    re.I,
+)
+_PHASES = {
+    "Collective assessment phase": ("collective assessment", "assessment phase", "participatory policy analysis"),
+    "Consensus-building phase": ("consensus building", "consensus-building", "roadmap for reform"),
+    "Monitoring and donor alignment phase": ("monitoring", "donor alignment"),
+}
+
+
+def _place(text: str) -> str | None:
+    for pattern in (_STRONG_PLACE, _WEAK_PLACE):
+        for match in pattern.finditer(text):
+            name = match.group(1).strip()
+            if fold(name) not in _NOT_PLACES and not fold(name).startswith("club "):
+                return name
+    return None
+
+
+def _country_in_passing(text: str) -> str | None:
+    """With no "visiting …": a country the request names ("…in Moldova"), or whose institutions it names ("the
+    Mongolian parliament"); a visitor's nationality ("a Chilean former president") is not the mission's country."""
+    text = re.sub(r"\bClub de Madrid\b", "", text)
+    named = countries_in(text) or [c for word in _INSTITUTION_OF.findall(text) for c in countries_in(word, demonyms=True)]
+    return named[0] if named else None
+
+
+def _meetings(text: str) -> list[str]:
+    match = _MEETINGS.search(text)
+    if not match:
+        return []
+    parts = re.split(r",|\band\b|&", match.group(1))
+    return [re.sub(r"^(?:the|a|an)\s+", "", p.strip(), flags=re.I) for p in parts if p.strip()]
+
+
+def _travellers(text: str) -> str | None:
+    """"Brief a former head of state visiting…", "I'm a former prime minister", else the first visitor the request
+    names who is not someone met."""
+    if match := _TRAVELLERS.search(text) or _SELF.search(text):
+        return match.group(1).strip()
+    met = [m.span(1) for m in _MEETINGS.finditer(text)]
+    for match in _VISITOR.finditer(text):
+        among_met = any(begin <= match.start() < end for begin, end in met)
+        if not among_met and not _COUNTERPART_BEFORE.search(text[: match.start()]):
+            return re.sub(r"\s+", " ", match.group(1)).strip()
+    return None
+
+
+def _purpose(text: str) -> str | None:
+    match = _PURPOSE.search(text) or _PURPOSE_AFTER_VISIT.search(text)
+    if not match:
+        return None
+    words = match.group(1).split()
+    return " ".join(words[:MAX_PURPOSE_WORDS]).strip()
+
+
+def _policy_area(text: str) -> str | None:
+    """The policy the mission is about, in the request's words; None when it names none."""
+    if match := _POLICY_ON.search(text) or _POLICY_DISCUSSED.search(text):
+        return match.group(1).strip()
+    for match in _POLICY_NAMED.finditer(text):
+        words = match.group(1).split()
+        if not set(map(fold, words)) & _NOT_POLICIES:
+            return " ".join(words)
+    return None
+
+
+def _phase(text: str) -> str | None:
+    folded = fold(text)
+    return next((phase for phase, cues in _PHASES.items() if any(cue in folded for cue in cues)), None)
+
+
+def _country(place: str | None) -> str | None:
+    """The country of the mission: "Tbilisi" stands for Georgia, whose name the guide uses; a place no country
+    table knows stays as written."""
+    named = countries_in(place) if place else []
+    return named[0] if named else place
+
+
+def complete_request(request: BriefingRequest) -> BriefingRequest:
+    """Fill country, meetings, travellers, purpose, policy area and phase from the free text when not given."""
+    text = request.request or ""
+    return request.model_copy(
+        update={
+            "country": _country(request.country or _place(text)) or _country_in_passing(text),
+            "meetings": request.meetings or _meetings(text),
+            "travellers": request.travellers or _travellers(text),
+            "purpose": request.purpose or _purpose(text),
+            "policy_area": request.policy_area or _policy_area(text),
+            "phase": request.phase or _phase(text),
+        }
+    )
+
+
+def request_gaps(request: BriefingRequest) -> list[str]:
+    """What the user must still supply; a briefing never fills these in itself."""
+    gaps = []
+    if not request.country:
+        gaps.append("Country of the mission")
+    if not request.travellers:
+        gaps.append("Who is travelling (name and role of the visitor)")
+    if not request.purpose:
+        gaps.append("Purpose of the mission: what the visit should achieve")
+    if not request.phase:
+        gaps.append("Current phase of the dialogue process")
+    if not request.policy_area:
+        gaps.append("Policy area and topic under discussion")
+    if request.meetings:
+        gaps.append(f"Names and current posts of the people to be met ({', '.join(request.meetings)})")
+    else:
+        gaps.append("Meetings planned: names and current posts of the counterparts the visitor will meet")
+    if not _DATE.search(request.request or ""):
+        gaps.append("Dates and programme of the visit")
+    if money := _MONEY.search(request.request or ""):
+        gaps.append(f"Size and terms of the {money.group(0).lower()} under discussion")
+    # The guide is a fixed text: whatever has changed since it was written has to come from the user.
+    gaps += CURRENT_FACTS_GAPS
+    return gaps
