@@ -20,12 +20,15 @@ from assistant.evaluation.drafts import (
     best_threshold,
     cited_urls,
     coverage,
+    coverage_scores,
     draft_audience,
     draft_units,
     label_accuracy,
     listed_as_gaps,
     load_labels,
     summarise,
+    text_fingerprint,
+    unit_similarities,
     write_draft,
 )
 from assistant.models import Briefing, BriefingRequest, BriefingSection, Citation, TalkingPoint, TalkingPoints
@@ -103,20 +106,30 @@ def test_gaps_are_scored_on_briefings_only_and_uncovered_phrases_lower_the_rate(
     assert metrics["must_cover_rate"] == 0.5
 
 
-def test_best_threshold_separates_the_labels_and_label_accuracy_uses_this_runs_text():
+def test_best_threshold_separates_the_labels_and_label_accuracy_uses_only_text_read_as_labelled():
     assert best_threshold([(0.2, False), (0.3, False), (0.5, True), (0.6, True), (0.35, True)]) == (0.325, 1.0)
     units = draft_units(briefing(RISKY, UNCITED))
-    labels = [CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Risks", label=True),
-              CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Local context", label=False),
-              CoverageLabel(task_id="d9", phrase="not drafted in this run", section_heading="Risks", label=True)]
+    risks, context = (text_fingerprint(u.text) for u in units)
+    labels = [CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Risks", label=True, text_sha1=risks),
+              CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Local context", label=False, text_sha1=context),
+              CoverageLabel(task_id="d9", phrase="not drafted in this run", section_heading="Risks", label=True, text_sha1=risks),
+              # The section now reads differently from what was labelled: the label no longer says anything.
+              CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Risks", label=False, text_sha1="0" * 12)]
     assert label_accuracy(labels, [result(units=units)], EMBED) == (1.0, 2)
-    assert label_accuracy(labels, [result(units=units)], EMBED, threshold=1.01) == (0.5, 2)
+    assert label_accuracy(labels, [result(units=units)], EMBED, threshold=5.0) == (0.5, 2)
 
 
-def test_the_shipped_labels_are_thirty_pairs_of_both_kinds():
+def test_a_phrase_whose_words_a_section_uses_scores_higher_than_cosine_alone():
+    units = draft_units(briefing(RISKY, UNCITED))
+    [with_words] = coverage_scores(EMBED, ["badly prepared visitors"], units[:1])[0]
+    [cosine] = unit_similarities(EMBED, ["badly prepared visitors"], units[:1])[0]
+    assert with_words > cosine
+
+
+def test_the_shipped_labels_are_pairs_of_both_kinds_each_tied_to_the_text_read():
     labels = load_labels(LABELS_PATH)
-    assert len(labels) == 30 and {label.label for label in labels} == {True, False}
-    assert all(label.task_id.startswith("d") for label in labels)
+    assert len(labels) >= 60 and {label.label for label in labels} == {True, False}
+    assert all(label.task_id.startswith("d") and len(label.text_sha1) == 12 for label in labels)
 
 
 def test_a_broken_label_file_is_a_dataset_error(tmp_path):
