@@ -7,7 +7,7 @@ from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, FakeRetriever, note
 
 from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, resolve_audience
 from assistant.compose.briefing import SECTIONS
-from assistant.compose.requests import complete_request, request_gaps
+from assistant.compose.requests import complete_request, request_gaps, request_questions
 from assistant.compose.citations import cited_numbers
 from assistant.compose.points import MAX_POINTS
 from assistant.models import BriefingRequest
@@ -251,3 +251,41 @@ def test_the_visitor_is_never_the_person_being_met():
     request = complete_request(BriefingRequest(request="Mission to Ruritania: meetings with the prime minister and the EU ambassador."))
     assert request.travellers is None
     assert request.meetings == ["prime minister", "EU ambassador"]
+
+
+@pytest.mark.parametrize(
+    ("text", "questions"),
+    [
+        ("Brief her on the approach, the donor's role and how to pick a host.", ["the approach", "the donor's role", "how to pick a host"]),
+        ("Need a briefing on what the ministry pledged, how monitoring works and who else should attend.",
+         ["what the ministry pledged", "how monitoring works", "who else should attend"]),
+        ("Note for the envoy going to Ruritania: the fisheries dialogue and what it achieved.", ["the fisheries dialogue", "what it achieved"]),
+        ("Briefing: what the guide says about hosting talks when unions and employers are at odds.",
+         ["what the guide says about hosting talks when unions and employers are at odds"]),
+        (MOLDOVA, []),
+        ("Briefing note for a donor going on Monday to Ruritania.", []),  # when, not what about
+    ],
+)
+def test_the_questions_a_request_asks_are_read_in_its_own_words(text, questions):
+    assert request_questions(text) == questions
+
+
+def test_each_question_of_the_request_is_answered_pointed_to_or_declined(composer):
+    briefing = composer.brief(BriefingRequest(
+        request="Brief a former head of state visiting Moldova on the risks of prominent visitors, how committees "
+                "of parliament come in, the current inflation rate and what we don't know yet."
+    ))
+    headings = [s.heading for s in briefing.sections]
+    assert headings[:2] == [HEADINGS[0], "Your questions"] and headings[2:] == HEADINGS[1:]
+    questions = briefing.sections[1]
+    lines = questions.markdown.split("\n\n")
+    assert [line.split("**")[1] for line in lines] == [
+        "The risks of prominent visitors:", "How committees of parliament come in?", "The current inflation rate:", "What we don't know yet?",
+    ]
+    risks, committees, inflation, unknowns = lines
+    assert "See *Risks and sensitivities*" in risks  # already quoted there: pointed to, not repeated
+    assert "[" in committees and "parliament" in committees.lower()
+    assert inflation.endswith("The guide does not cover this.")
+    assert "The current inflation rate: the guide does not cover this — add your own notes" in briefing.gaps
+    assert "Gaps — to be supplied" in unknowns
+    assert set(cited_numbers(questions.markdown)) == {c.n for c in questions.citations}

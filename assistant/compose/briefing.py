@@ -14,14 +14,15 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
 from .drafting import Drafting
-from .extractive import Sentence, passage_sentences, reading_order, select_sentences
+from .extractive import Sentence, passage_sentences, reading_order, retrieval_confidence, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
-from .requests import complete_request, request_gaps
+from .requests import complete_request, request_gaps, request_questions
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
-from .text import fold, is_signpost
+from .text import asks_about_the_world, asks_for_live_facts, fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
+QUESTIONS = "Your questions"
 HITS_PER_SECTION = 5
 MAX_MODEL_GAPS_PER_SECTION = 3
 
@@ -61,6 +62,14 @@ MEETING_QUERY = "{name}: their role, interests and stake in the policy dialogue 
 MAX_MEETINGS = 3
 SENTENCES_PER_MEETING = 2
 WRITTEN_FIRST = (LOCAL_CONTEXT, "Risks and sensitivities", "Do's and don'ts")
+# The request's own questions ("Brief her on the approach, the donor's role and how to pick a host") are answered
+# in a section of their own, after the purpose; each gets the sentences closest to it that no section quoted first.
+SENTENCES_PER_QUESTION = 2
+# "…what we don't know yet": the list of gaps is the answer.
+_ASKS_FOR_UNKNOWNS = re.compile(r"\b(?:don't|don’t|do not|does not|doesn't)\s+know\b|\bunknowns?\b", re.I)
+_GUIDE_SAYS = re.compile(r"^what\s+the\s+guide\s+says\s+(?:about|on)\s+", re.I)
+_WH_WORD = re.compile(r"(?:how|what|who|whom|whose|why|where|when|whether|which)\b", re.I)
+_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|this|that)\b", re.I)
 
 def briefing_title(request: BriefingRequest) -> str:
     who = request.travellers[0].upper() + request.travellers[1:] if request.travellers else "High-level visit"
@@ -71,6 +80,7 @@ def mission_summary(request: BriefingRequest) -> str:
     fields = {
         "Request": request.request, "Country": request.country, "Purpose": request.purpose, "Travellers": request.travellers,
         "Policy area": request.policy_area, "Phase": request.phase, "Meetings": ", ".join(request.meetings),
+        "Questions": "; ".join(request_questions(request.request or "")),
     }
     return "\n".join(f"{name}: {value}" for name, value in fields.items() if value)
 
@@ -91,6 +101,7 @@ class _State:
         self.model_sections = 0
         self.notice: str | None = None
         self.used: list[Sentence] = []  # sentences already quoted: each is quoted in one section only
+        self.quoted_in: dict[str, str] = {}  # sentence → the heading of the section quoting it
 
 
 def write_briefing(drafting: Drafting, request: BriefingRequest, *, owner: str | None = None) -> Briefing:
@@ -104,6 +115,9 @@ def write_briefing(drafting: Drafting, request: BriefingRequest, *, owner: str |
         else:
             written[spec.heading] = _section(drafting, spec, request, owner, state, meetings=spec is STAKEHOLDERS_SPEC)
     ordered = [written[spec.heading] for spec in SECTIONS]
+    # Written last, so that a question another section already answers points there instead of repeating it.
+    if questions := request_questions(request.request or ""):
+        ordered.insert(1, _questions(drafting, questions, request, owner, state))
     renumbered = renumber_in_reading_order([(s.markdown, s.citations) for s in ordered])
     sections = [s.model_copy(update={"markdown": md, "citations": cites}) for s, (md, cites) in zip(ordered, renumbered)]
     return Briefing(
@@ -158,6 +172,57 @@ def _section(
     return BriefingSection(heading=spec.heading, markdown="\n\n".join(p.markdown for p in parts), citations=list(citations.values()))
 
 
+def _questions(drafting: Drafting, questions: list[str], request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
+    """Each question of the request with what the guide says to it, or that the guide does not say."""
+    queries = question_queries(questions)
+    found = [drafting.search(query, HITS_PER_SECTION, owner=owner) for query in queries]
+    drafted = _model_section(drafting, QUESTIONS, _merged(*found), request, state)
+    if drafted is not None:
+        return drafted
+    parts, citations = [], []
+    for question, query, hits in zip(questions, queries, found):
+        lead = f"**{question[0].upper()}{question[1:]}{'?' if _WH_WORD.match(question) else ':'}**"
+        if _ASKS_FOR_UNKNOWNS.search(question):
+            parts.append(f"{lead} See *Gaps — to be supplied* at the end of this briefing.")
+            continue
+        hits = [h for h in hits if _about_the_country(h, request.country)]
+        candidates = [s for s in _quotable(hits, request.country) if not _names_another_country(s.text, request.country)]
+        best = select_sentences(query, candidates, drafting.retriever.embed, SENTENCES_PER_QUESTION)
+        live = asks_for_live_facts(question) or asks_about_the_world(question)
+        if live or not best or retrieval_confidence(query, hits) < drafting.abstain_threshold:
+            state.gaps.append(f"{question[0].upper()}{question[1:]}: the guide does not cover this — add your own notes")
+            parts.append(f"{lead} The guide does not cover this.")
+            continue
+        if quoted := [s for s in best if s.text in state.quoted_in]:
+            cited = list({c.n: c for c in (state.registry.cite(s.chunk) for s in quoted)}.values())
+            sections = " and ".join(f"*{heading}*" for heading in dict.fromkeys(state.quoted_in[s.text] for s in quoted))
+            parts.append(f"{lead} See {sections} {''.join(f'[{c.n}]' for c in cited)}.")
+            citations += [c for c in cited if c not in citations]
+            continue
+        part = _extract_section(QUESTIONS, reading_order(best), state)
+        parts.append(f"{lead} {part.markdown.replace(chr(10) * 2, ' ')}")
+        citations += [c for c in part.citations if c not in citations]
+    return BriefingSection(heading=QUESTIONS, markdown="\n\n".join(parts), citations=citations)
+
+
+def _names_another_country(text: str, country: str | None) -> bool:
+    """In a briefing on one country, "In Mongolia, …" does not answer "what INSPIRED has done" there."""
+    named = countries_in(text, demonyms=True)
+    return bool(country) and bool(named) and country not in named
+
+
+def question_queries(questions: list[str]) -> list[str]:
+    """What to search for each question: "what it produced", after "the social justice dialogue", is what that
+    dialogue produced; "what the guide says about X" is X."""
+    queries: list[str] = []
+    for question in questions:
+        query = _GUIDE_SAYS.sub("", question)
+        if queries and _PRONOUN.search(query):
+            query = f"{query} ({queries[-1]})"
+        queries.append(query)
+    return queries
+
+
 def _quotable(hits: list[SearchHit], country: str | None) -> list[Sentence]:
     elsewhere = unnamed_elsewhere(hits, country)
     return [s for s in passage_sentences(hits) if not is_signpost(s.text) and s.text not in elsewhere]
@@ -197,11 +262,11 @@ def _focus_query(spec: SectionSpec, request: BriefingRequest) -> str:
     return f"{text} — {spec.heading}" if text else ""
 
 
-def _merged(first: list[SearchHit], second: list[SearchHit]) -> list[SearchHit]:
-    """Both lists interleaved, best first, each passage once."""
+def _merged(*lists: list[SearchHit]) -> list[SearchHit]:
+    """The lists interleaved, best first, each passage once."""
     merged: dict[str, SearchHit] = {}
-    for pair in zip_longest(first, second):
-        for hit in pair:
+    for row in zip_longest(*lists):
+        for hit in row:
             if hit is not None:
                 merged.setdefault(hit.chunk.id, hit)
     return list(merged.values())
@@ -275,6 +340,7 @@ def _extract_section(
         cited = []
         for i, sentence in enumerate(group):
             state.used.append(sentence)
+            state.quoted_in.setdefault(sentence.text, heading)
             citation = state.registry.cite(sentence.chunk)
             if citation not in citations:
                 citations.append(citation)

@@ -90,7 +90,7 @@ class Composer:
 
     def _drafting(self) -> Drafting:
         """Fresh per call, so concurrent users never share what was retrieved."""
-        return Drafting(self.settings, self.retriever, self.chat_model)
+        return Drafting(self.settings, self.retriever, self.chat_model, self.abstain_threshold)
 
     # -- questions --------------------------------------------------------------------------
     def standalone_query(self, question: str, history: History) -> str:

@@ -30,10 +30,11 @@ def prompt_messages(system: str, user: str, **values: str) -> list[BaseMessage]:
 
 
 class Drafting:
-    def __init__(self, settings: Settings, retriever: Retriever, chat_model: BaseChatModel | None):
+    def __init__(self, settings: Settings, retriever: Retriever, chat_model: BaseChatModel | None, abstain_threshold: float = 0.0):
         self.settings = settings
         self.retriever = retriever
         self.chat_model = chat_model
+        self.abstain_threshold = abstain_threshold  # under it, the guide is taken not to cover a question
         self.hits_seen: list[SearchHit] = []  # one Drafting per call: what that call retrieved
 
     def search(

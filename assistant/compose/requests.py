@@ -68,6 +68,19 @@ _NOT_POLICIES = {
     "policy", "inclusive", "participatory", "political", "national", "whole", "same", "stalled", "ongoing", "current",
     "multi-party", "this", "that", "high-level", "local", "first", "new", "next", "last", "mission", "the", "a", "an",
 }
+# What the request asks the briefing to cover: "Brief her on the approach, the donor's role and how to pick a host",
+# "Need a briefing on what the government promised…", "Briefing for…: the data gap and how the host filled it".
+_ASKED_ON = re.compile(
+    r"\bbrief(?:ing|s)?\b[^.:;]{0,80}?\s+on\s+(?!(?:the\s+)?(?:plane|ground|way|behalf|arrival|time|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|\d)\b)([^.;]+)",
+    re.I,
+)
+_ASKED_AFTER_COLON = re.compile(r"\b(?:brief(?:ing)?|note)\b[^.:;]*:\s*([^.;]+)", re.I)
+# A list of asks splits at commas, and at "and" only before a new ask ("…the donor's role and how to pick a host"),
+# never inside one ("when government and civil society are at odds").
+_NEXT_ASK = re.compile(r",\s*(?:and\s+)?|\s+and\s+(?=(?:on\s+)?(?:how|what|who|whom|why|where|when|whether|which|the|its|their)\b)", re.I)
+MAX_QUESTIONS = 4
 _DATE = re.compile(
     r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b\d{4}-\d{2}-\d{2}\b"
     r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b",
@@ -135,6 +148,15 @@ def _policy_area(text: str) -> str | None:
         if not set(map(fold, words)) & _NOT_POLICIES:
             return " ".join(words)
     return None
+
+
+def request_questions(text: str) -> list[str]:
+    """The questions a request asks the briefing to answer, in its own words and order (at most MAX_QUESTIONS)."""
+    match = _ASKED_ON.search(text) or _ASKED_AFTER_COLON.search(text)
+    if not match:
+        return []
+    asks = [re.sub(r"^(?:on|about)\s+", "", part.strip(), flags=re.I) for part in _NEXT_ASK.split(match.group(1))]
+    return [ask for ask in asks if len(ask.split()) >= 2 or ask.istitle()][:MAX_QUESTIONS]
 
 
 def _phase(text: str) -> str | None:
