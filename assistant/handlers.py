@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .compose.requests import complete_request
 from .export import MODE_LINES
 from .models import Answer, Briefing, BriefingRequest, Citation, SearchHit, TalkingPoints, ToolAdvice
 from .safety import inert_markdown
@@ -251,7 +252,6 @@ _COUNTRY_CUE = re.compile(
     r"\b(?i:mission|trip|visit|travel(?:l?ing)?|going|headed|heading|flying|week|days?|notes?|briefing|brief me)"
     r"(?:\s+\w+){0,2}?\s+(?i:to|in|on|about|for)\s+(?:the\s+)?(" + _CAPITALISED + r")"
 )
-_MEETINGS = re.compile(r"\bmeet(?:ing|ings)?\s+(?:with\s+)?(.+?)(?:[.;!?]|$)", re.IGNORECASE)
 _TRAVELLERS = re.compile(r"\b(?:travell?ing with|I travel with|we travel with|team of)\s+(.+?)(?:[;.!?]|,? meetings?\b|$)", re.IGNORECASE)
 
 
@@ -309,18 +309,22 @@ def parse_briefing_request(text: str) -> BriefingRequest:
     """What a first message already says about the mission; missing fields are asked for later."""
     fields = split_labelled_fields(text)
     free_text = _LABEL.sub("", _one_statement_per_line(text)).strip()
-    meetings_text = fields.get("meetings") or (m.group(1) if (m := _MEETINGS.search(text)) else "")
+    meetings_text = fields.get("meetings", "")
     travellers = fields.get("travellers") or (m.group(1).strip() if (m := _TRAVELLERS.search(text)) else None)
-    purpose = fields.get("purpose") or (free_text if len(free_text.split()) >= 4 else None)
-    return BriefingRequest(
+    # Then what the briefing itself reads from the text ("…goes to Bishkek" is a mission to Kyrgyzstan), so the
+    # chat never asks for what the message says.
+    request = complete_request(BriefingRequest(
         request=text.strip(),
         country=country_from_text(text),
-        purpose=purpose,
+        purpose=fields.get("purpose"),
         travellers=travellers,
         policy_area=fields.get("policy_area"),
         phase=fields.get("phase"),
         meetings=split_list(meetings_text),
-    )
+    ))
+    if not request.purpose and len(free_text.split()) >= 4:
+        request = request.model_copy(update={"purpose": free_text})
+    return request
 
 
 @dataclass(frozen=True)

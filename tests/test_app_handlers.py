@@ -155,7 +155,7 @@ def test_free_text_request_yields_country_meetings_and_travellers():
     request = h.parse_briefing_request(h.MODES[1].starters[0].message)
     assert request.country == "Mozambique"
     assert request.travellers == "a sector specialist"
-    assert request.meetings == ["the education ministry", "the teachers' union", "two donors"]
+    assert request.meetings == ["education ministry", "teachers' union", "two donors"]
     assert request.purpose and "teacher pay" in request.purpose
 
 
@@ -183,7 +183,16 @@ def test_country_is_found_after_a_cue(text, country):
 
 def test_a_bare_country_asks_for_everything_else():
     request = h.parse_briefing_request("Kenya")
-    assert [q.field for q in h.missing_questions(request)] == ["country", "purpose", "travellers", "meetings"]
+    assert request.country == "Kenya"
+    assert [q.field for q in h.missing_questions(request)] == ["purpose", "travellers", "meetings"]
+
+
+def test_a_city_or_a_visitor_named_in_the_message_is_not_asked_for_again():
+    request = h.parse_briefing_request("A former president from the Club de Madrid goes to Bishkek next week to meet MPs on jobs.")
+    assert request.country == "Kyrgyzstan"
+    assert request.travellers == "A former president from the Club de Madrid"
+    assert request.purpose == "meet MPs on jobs"
+    assert h.missing_questions(request) == []
 
 
 async def test_only_missing_fields_are_asked_and_skip_leaves_them_out():

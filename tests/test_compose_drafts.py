@@ -289,3 +289,11 @@ def test_each_question_of_the_request_is_answered_pointed_to_or_declined(compose
     assert "The current inflation rate: the guide does not cover this — add your own notes" in briefing.gaps
     assert "Gaps — to be supplied" in unknowns
     assert set(cited_numbers(questions.markdown)) == {c.n for c in questions.citations}
+
+
+def test_questions_asked_outright_are_read_and_there_is_the_mission_country():
+    from assistant.compose.briefing import question_queries
+
+    text = "Going to Ruritania next week: we want to revive the talks. What has INSPIRED done there? Who should I meet?"
+    assert request_questions(text) == ["What has INSPIRED done there", "Who should I meet"]  # "we want…" is no question
+    assert question_queries(request_questions(text), "Ruritania") == ["What has INSPIRED done in Ruritania", "Who should I meet"]

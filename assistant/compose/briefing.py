@@ -174,7 +174,7 @@ def _section(
 
 def _questions(drafting: Drafting, questions: list[str], request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
     """Each question of the request with what the guide says to it, or that the guide does not say."""
-    queries = question_queries(questions)
+    queries = question_queries(questions, request.country)
     found = [drafting.search(query, HITS_PER_SECTION, owner=owner) for query in queries]
     drafted = _model_section(drafting, QUESTIONS, _merged(*found), request, state)
     if drafted is not None:
@@ -211,12 +211,14 @@ def _names_another_country(text: str, country: str | None) -> bool:
     return bool(country) and bool(named) and country not in named
 
 
-def question_queries(questions: list[str]) -> list[str]:
+def question_queries(questions: list[str], country: str | None = None) -> list[str]:
     """What to search for each question: "what it produced", after "the social justice dialogue", is what that
-    dialogue produced; "what the guide says about X" is X."""
+    dialogue produced; "what the guide says about X" is X; "there" is the mission's country."""
     queries: list[str] = []
     for question in questions:
         query = _GUIDE_SAYS.sub("", question)
+        if country:
+            query = re.sub(r"\bthere\b", f"in {country}", query)
         if queries and _PRONOUN.search(query):
             query = f"{query} ({queries[-1]})"
         queries.append(query)

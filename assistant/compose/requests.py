@@ -80,6 +80,8 @@ _ASKED_AFTER_COLON = re.compile(r"\b(?:brief(?:ing)?|note)\b[^.:;]*:\s*([^.;]+)"
 # A list of asks splits at commas, and at "and" only before a new ask ("…the donor's role and how to pick a host"),
 # never inside one ("when government and civil society are at odds").
 _NEXT_ASK = re.compile(r",\s*(?:and\s+)?|\s+and\s+(?=(?:on\s+)?(?:how|what|who|whom|why|where|when|whether|which|the|its|their)\b)", re.I)
+_ASKED_OUTRIGHT = re.compile(r"(?:^|(?<=[.!?:]\s))([A-Z][^.!?:]*\?)")
+_STATEMENT = re.compile(r"^(?:I|we|you|he|she|they|it|this|there)\b", re.I)  # "…: we want to restart a dialogue"
 MAX_QUESTIONS = 4
 _DATE = re.compile(
     r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b\d{4}-\d{2}-\d{2}\b"
@@ -153,10 +155,10 @@ def _policy_area(text: str) -> str | None:
 def request_questions(text: str) -> list[str]:
     """The questions a request asks the briefing to answer, in its own words and order (at most MAX_QUESTIONS)."""
     match = _ASKED_ON.search(text) or _ASKED_AFTER_COLON.search(text)
-    if not match:
-        return []
-    asks = [re.sub(r"^(?:on|about)\s+", "", part.strip(), flags=re.I) for part in _NEXT_ASK.split(match.group(1))]
-    return [ask for ask in asks if len(ask.split()) >= 2 or ask.istitle()][:MAX_QUESTIONS]
+    listed = [re.sub(r"^(?:on|about)\s+", "", part.strip(), flags=re.I) for part in _NEXT_ASK.split(match.group(1))] if match else []
+    asks = [ask for ask in listed if (len(ask.split()) >= 2 or ask.istitle()) and not _STATEMENT.match(ask)]
+    asks += [question.rstrip("?").strip() for question in _ASKED_OUTRIGHT.findall(text)]
+    return list(dict.fromkeys(asks))[:MAX_QUESTIONS]
 
 
 def _phase(text: str) -> str | None:
