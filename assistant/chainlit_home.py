@@ -126,6 +126,7 @@ default_sidebar_state = "open"
 confirm_new_chat = false
 cot = "full"
 custom_css = "/public/inspired.css"
+custom_js = "/public/inspired.js"
 login_page_image = "/public/login.svg"
 alert_style = "modern"
 chat_settings_location = "message_composer"

@@ -91,13 +91,13 @@ def test_generated_config_is_valid_for_chainlit_and_follows_the_settings(tmp_pat
     ProjectSettings(**parsed["project"])
     upload = features.spontaneous_file_upload
     assert upload.enabled and upload.max_size_mb == 3 and upload.accept == NOTE_UPLOAD_TYPES
-    assert ui.name == "INSPIRED Assistant" and ui.custom_css == "/public/inspired.css"
+    assert ui.name == "INSPIRED Assistant" and ui.custom_css == "/public/inspired.css" and ui.custom_js == "/public/inspired.js"
 
 
 def test_home_holds_the_welcome_page_and_every_public_asset(tmp_path):
     home = prepare_home(Settings(_env_file=None, data_dir=tmp_path))
     assert (home / "chainlit.md").read_text().startswith("# INSPIRED Assistant")
-    for asset in ("logo_light.svg", "logo_dark.svg", "favicon.svg", "login.svg", "theme.json", "inspired.css", "icons/ask.svg"):
+    for asset in ("logo_light.svg", "logo_dark.svg", "favicon.svg", "login.svg", "theme.json", "inspired.css", "inspired.js", "icons/ask.svg"):
         assert (home / "public" / asset).is_file(), asset
     assert not (home / "public" / "welcome.md").exists()
 
