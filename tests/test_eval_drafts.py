@@ -189,3 +189,21 @@ def test_eval_drafts_command_writes_metrics_and_report(tmp_path, monkeypatch, se
     assert metrics["gaps_listed"] == 1.0 and metrics["by_kind"]["talking_points"]["gaps_listed"] is None
     assert (reports / "drafts.md").exists() and (reports / "drafts.png").exists() and (reports / "trend.png").exists()
     assert json.loads(history.read_text())["kind"] == "drafts"
+
+
+def test_a_line_the_product_cannot_draft_scores_nothing_and_the_run_goes_on(tmp_path, monkeypatch, settings, retriever):
+    monkeypatch.setenv("INSPIRED_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setattr(cli, "open_retriever", lambda _settings: retriever)
+    odd = {"id": "d9", "kind": "talking_points", "persona": "staff", "audience": "a school class on a visit",
+           "request": "Points for pupils", "expected_urls": ["https://guide.test/x"], "must_cover": ["what a dialogue is"]}
+    dataset = tmp_path / "odd.jsonl"
+    dataset.write_text("\n".join(json.dumps(line) for line in [*TINY_SET, odd]) + "\n")
+    out = tmp_path / "drafts.json"
+    run = CliRunner().invoke(cli.app, ["eval", "drafts", "--dataset", str(dataset), "--json", str(out),
+                                       "--report-dir", str(tmp_path / "reports"), "--history", str(tmp_path / "h.jsonl")])
+    assert run.exit_code == 0, run.output
+    assert "not drafted" in run.output and "d9" in run.output
+    metrics = json.loads(out.read_text())
+    assert metrics["n"] == 3 and [failed["id"] for failed in metrics["not_drafted"]] == ["d9"]
+    assert metrics["by_kind"]["talking_points"]["must_cover_rate"] < 1.0
+    assert next(d for d in metrics["drafts"] if d["id"] == "d9")["uncovered"] == ["what a dialogue is"]

@@ -63,6 +63,7 @@ class DraftResult(BaseModel):
     gaps: list[str] | None  # None: talking points carry no list of gaps
     unknown_facts: list[str]
     facts_listed: list[bool]
+    error: str | None = None  # the draft could not be written (e.g. an audience the product does not know)
 
 
 def write_draft(composer, item: EvalItem) -> Briefing | TalkingPoints:
@@ -154,7 +155,11 @@ def shared_words(fact: str, gap: str) -> float:
 
 def run_draft(composer, item: EvalItem) -> DraftResult:
     started = time.perf_counter()
-    draft = write_draft(composer, item)
+    try:
+        draft = write_draft(composer, item)
+    except DatasetError as exc:
+        # One line the product cannot draft for scores as a draft that covers nothing; the others still run.
+        return failed_draft(item, str(exc), (time.perf_counter() - started) * 1000)
     latency = (time.perf_counter() - started) * 1000
     embed = composer.retriever.embed
     units = draft_units(draft)
@@ -164,6 +169,15 @@ def run_draft(composer, item: EvalItem) -> DraftResult:
         units=units, matches=coverage(embed, item.must_cover, units), expected_urls=item.expected_urls,
         cited_urls=cited_urls(draft), gaps=gaps, unknown_facts=item.unknown_facts,
         facts_listed=listed_as_gaps(embed, item.unknown_facts, gaps) if gaps is not None else [],
+    )
+
+
+def failed_draft(item: EvalItem, error: str, latency_ms: float) -> DraftResult:
+    return DraftResult(
+        id=item.id, kind=item.kind, persona=item.persona, request=item.request, latency_ms=round(latency_ms, 2), units=[],
+        matches=coverage(None, item.must_cover, []), expected_urls=item.expected_urls, cited_urls=[],
+        gaps=[] if item.kind == "briefing" else None, unknown_facts=item.unknown_facts,
+        facts_listed=[False] * len(item.unknown_facts) if item.kind == "briefing" else [], error=error,
     )
 
 
@@ -188,6 +202,7 @@ def summarise(results: list[DraftResult]) -> dict:
         "gaps_listed": share(sum(facts), len(facts)),
         "unknown_facts": sum(len(r.unknown_facts) for r in results),
         "unknown_facts_without_gap_list": sum(len(r.unknown_facts) for r in results if r.gaps is None),
+        "not_drafted": [{"id": r.id, "error": r.error} for r in results if r.error],
     }
 
 
@@ -335,6 +350,8 @@ def print_drafts(console, result: dict) -> None:
     for metric in METRICS:
         table.add_row(metric, *("–" if g.get(metric) is None else f"{g[metric]:.3f}" for g in groups.values()))
     console.print(table)
+    for failed in result["not_drafted"]:
+        console.print(f"[yellow]not drafted, scored as covering nothing:[/yellow] {failed['error']}")
     accuracy = result["must_cover_label_accuracy"]
     console.print(
         f"must-cover threshold {result['must_cover_threshold']}: "
