@@ -311,6 +311,10 @@ def test_questions_on_a_country_the_guide_cannot_answer_are_declined(country_com
     ("In how many countries did the pilots run?", ["The pilots ran in 5 countries between two elections."], True),
     ("How many phases does a dialogue have?", ["The network counts 20 members from different sectors."], False),
     ("How many phases does a dialogue have?", ["Every phase ends with a shared document."], False),
+    ("How many mediators are there?", ["It lacked certified mediators (9 in total) to run the scheme."], True),
+    # A figure somewhere else in the sentence counts something else.
+    ("How many members does the assembly have?",
+     ["Committees let members specialise, and the assembly is where two kinds of democracy meet."], False),
 ])
 def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sentences, answered):
     assert answers_the_count(question, sentences) is answered

@@ -136,14 +136,27 @@ def asks_for_a_number(question: str) -> bool:
     return bool(_ASKS_FOR_A_NUMBER.search(question))
 
 
+COUNT_WINDOW = 4  # words between a figure and what it counts: "over 60 countries", "mediators (11 in total)"
+
+
 def answers_the_count(question: str, sentences: list[str]) -> bool:
-    """For "how many X…?", a sentence that gives a figure and names X ("three phases", "over 60 countries");
-    for "what share…?", any figure."""
+    """For "how many X…?", a sentence with a figure next to X ("three phases", "over 60 countries"), not merely
+    somewhere in it ("…allow members to specialise… two forms of democracy" does not count members); for "what
+    share…?", any figure."""
     counted = _COUNTED.search(question)
     if counted is None:
         return any(_STATES_A_NUMBER.search(s) for s in sentences)
     wanted = {stem(w) for w in counted.groups() if w and w.lower() not in _STOPWORDS}
-    return any(_STATES_A_NUMBER.search(s) and wanted & {stem(w) for w in re.findall(r"\w+", s.lower())} for s in sentences)
+    return any(_counts(re.findall(r"\w+", s.lower()), wanted) for s in sentences)
+
+
+def _counts(words: list[str], wanted: set[str]) -> bool:
+    for at, word in enumerate(words):
+        if stem(word) in wanted:
+            near = words[max(0, at - COUNT_WINDOW) : at + COUNT_WINDOW]
+            if any(_STATES_A_NUMBER.fullmatch(w) or w.isdigit() for w in near):
+                return True
+    return False
 
 
 _NAME = re.compile(r"[^\W_][\w-]*")
