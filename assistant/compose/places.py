@@ -10,7 +10,7 @@ from countryinfo import all_countries
 from ..models import SearchHit
 from ..retrieval import fold_accents  # accents dropped, case kept: "Bolívia" matches "Bolivia"
 from .extractive import Sentence, passage_sentences
-from .text import MAX_SENTENCE_WORDS, prose_blocks, split_sentences
+from .text import MAX_SENTENCE_WORDS, prose_blocks, split_sentences, years_in
 
 # Sentences after one naming a country that are read as still about it.
 COUNTRY_STORY = 2
@@ -129,7 +129,6 @@ def case_countries(text: str) -> list[str]:
 # "Deputy Head of the Ministry of Health and Social Affairs".
 _PROPER_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:(?:\s+(?:of|the|and|on|for|de|del|y|e|da|do)){0,2}\s+[A-Z][\w'’-]+)+")
 _FIGURE = re.compile(r"((?:[\w'’-]+\s+){1,5})(\(?(\d[\d.,%]*)(?:\s+(?:to|in)\s+\w+)?\)?)")
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _LEADING_CONNECTOR = re.compile(r"^(?:and|or|of|the|to|from|by|with|in)\s+", re.I)
 _LEADING_WORDS = re.compile(r"^(?:The|In|On|Once|There|This|These|Our|Its|Their|A|An)\s+")
 MAX_FACTS_TO_CHECK = 6
@@ -151,7 +150,7 @@ def facts_to_check(sentences: list[Sentence], country: str) -> list[str]:
             if " " in name and "INSPIRED" not in name and re.search(r"[A-Z]", without_countries(name)):
                 found.append(name)
         for before, figure, number in _FIGURE.findall(sentence):
-            if not _YEAR.match(number):
+            if not years_in(number):
                 found.append(f"the current figure for “{_LEADING_CONNECTOR.sub('', before.strip())} {figure}”")
     unique = [f for f in dict.fromkeys(found) if f.casefold() != country.casefold()]
     return unique[:MAX_FACTS_TO_CHECK]
