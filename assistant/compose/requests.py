@@ -11,6 +11,7 @@ from .places import countries_in
 from .text import fold
 
 CURRENT_FACTS_GAPS = [
+    "Who holds the relevant posts today: ministers, committee chairs and the heads of the organisations involved",
     "Latest figures and the current status of the policy, law or reform under discussion",
     "Current state of the dialogue: commitments made so far and the current positions of those who made them",
 ]
