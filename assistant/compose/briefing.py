@@ -14,7 +14,7 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
 from .drafting import Drafting
-from .extractive import Sentence, passage_sentences, reading_order, retrieval_confidence, select_sentences
+from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .requests import complete_request, request_gaps, request_questions
@@ -189,7 +189,7 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
         candidates = [s for s in _quotable(hits, request.country) if not _names_another_country(s.text, request.country)]
         best = select_sentences(query, candidates, drafting.retriever.embed, SENTENCES_PER_QUESTION)
         live = asks_for_live_facts(question) or asks_about_the_world(question)
-        if live or not best or retrieval_confidence(query, hits) < drafting.abstain_threshold:
+        if live or not best or drafting.confidence(query, hits) < drafting.abstain_threshold:
             state.gaps.append(f"{question[0].upper()}{question[1:]}: the guide does not cover this — add your own notes")
             parts.append(f"{lead} The guide does not cover this.")
             continue

@@ -22,7 +22,6 @@ from .extractive import (
     abstention_markdown,
     label_for,
     nearest_pages,
-    retrieval_confidence,
 )
 from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
 from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
@@ -91,6 +90,10 @@ class Composer:
     def _drafting(self) -> Drafting:
         """Fresh per call, so concurrent users never share what was retrieved."""
         return Drafting(self.settings, self.retriever, self.chat_model, self.abstain_threshold)
+
+    def confidence(self, query: str, hits: list[SearchHit]) -> float:
+        """The retrieval confidence that abstention compares with ``abstain_threshold``."""
+        return self._drafting().confidence(query, hits)
 
     # -- questions --------------------------------------------------------------------------
     def standalone_query(self, question: str, history: History) -> str:
@@ -162,7 +165,7 @@ class Composer:
         hits = self._drafting().search(query, owner=owner)
         # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
         # far from every passage get no answer.
-        confidence = retrieval_confidence(query, hits)
+        confidence = self.confidence(query, hits)
         abstain = (
             looks_like_injection(question)
             or asks_for_live_facts(question)

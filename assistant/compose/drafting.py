@@ -12,9 +12,9 @@ from ..models import SearchHit
 from ..retrieval import Retriever, SearchFilters
 from ..settings import Settings
 from .citations import CitationRegistry
-from .extractive import extract_pieces, in_language, label_sentences, passage_sentences
+from .extractive import extract_pieces, in_language, label_sentences, passage_sentences, retrieval_confidence
 from .places import country_sentences, other_countries_sentences
-from .text import question_language
+from .text import question_language, with_guide_terms
 from .llm import Draft, LLMFailure, invoke_json
 from .prompts import load_prompt
 
@@ -67,6 +67,14 @@ class Drafting:
         return extract_pieces(
             query, sentences, self.retriever.embed, count, registry, language=language, focus=focus, named=named_sentences
         )
+
+    def confidence(self, query: str, hits: list[SearchHit]) -> float:
+        """How well the guide covers a query (see retrieval_confidence). Users say "the host" where the guide
+        says "the Dialogue Host": such a query is also measured in the guide's own terms, and the better counts."""
+        confidence = retrieval_confidence(query, hits)
+        if (in_guide_terms := with_guide_terms(query)) != query:
+            confidence = max(confidence, retrieval_confidence(in_guide_terms, self.search(in_guide_terms)))
+        return confidence
 
     def draft_json(self, user_prompt: str, schema: type[Draft], **values: str) -> Draft:
         if self.chat_model is None:

@@ -118,6 +118,15 @@ _STOPWORD_TEXT = """
 """
 
 
+# The guide's names for its roles and products, as users shorten them ("the host", not "the host country").
+_SHORT_HOST = re.compile(r"(?<!dialogue )\b(hosts?)\b(?!\s+(?:country|countries|nation|city|cities|government)\b)", re.I)
+
+
+def with_guide_terms(text: str) -> str:
+    """"how to pick a host" as the guide would put it: "how to pick a dialogue host"."""
+    return _SHORT_HOST.sub(r"dialogue \1", text)
+
+
 def asks_for_live_facts(question: str) -> bool:
     """Questions about the news of the day, prices, weather or current office-holders."""
     return bool(_LIVE_FACTS.search(question))

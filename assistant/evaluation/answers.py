@@ -301,7 +301,7 @@ def sweep_abstention(composer, items: list[EvalItem], grid: tuple[float, ...] = 
         for done, item in enumerate(qa, 1):
             answer, hits, _ = ask(composer, item)
             cites = bool(set(item.expected_urls) & {c.url for c in answer.citations})
-            records.append((item.answerable, answer.abstained, retrieval_confidence(item.question.strip(), hits), cites))
+            records.append((item.answerable, answer.abstained, composer.confidence(item.question.strip(), hits), cites))
             if progress:
                 progress(done, len(qa))
     finally:
