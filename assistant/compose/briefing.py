@@ -17,8 +17,8 @@ from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
-from .requests import complete_request, request_gaps, request_questions
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
+from .requests import complete_request, request_gaps, request_questions
 from .text import asks_about_the_world, asks_for_live_facts, fold, is_signpost
 
 LOCAL_CONTEXT = "Local context"
@@ -63,13 +63,15 @@ MAX_MEETINGS = 3
 SENTENCES_PER_MEETING = 2
 WRITTEN_FIRST = (LOCAL_CONTEXT, "Risks and sensitivities", "Do's and don'ts")
 # The request's own questions ("Brief her on the approach, the donor's role and how to pick a host") are answered
-# in a section of their own, after the purpose; each gets the sentences closest to it that no section quoted first.
+# in a section of their own, after the purpose: each with the sentences closest to it, or a pointer to the section
+# that already quotes them.
 SENTENCES_PER_QUESTION = 2
 # "…what we don't know yet": the list of gaps is the answer.
 _ASKS_FOR_UNKNOWNS = re.compile(r"\b(?:don't|don’t|do not|does not|doesn't)\s+know\b|\bunknowns?\b", re.I)
 _GUIDE_SAYS = re.compile(r"^what\s+the\s+guide\s+says\s+(?:about|on)\s+", re.I)
 _WH_WORD = re.compile(r"(?:how|what|who|whom|whose|why|where|when|whether|which)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|this|that)\b", re.I)
+
 
 def briefing_title(request: BriefingRequest) -> str:
     who = request.travellers[0].upper() + request.travellers[1:] if request.travellers else "High-level visit"
