@@ -266,6 +266,9 @@ def test_the_visitor_is_never_the_person_being_met():
          ["what the guide says about hosting talks when unions and employers are at odds"]),
         (MOLDOVA, []),
         ("Briefing note for a donor going on Monday to Ruritania.", []),  # when, not what about
+        ("Um briefing para a visita: o que mudou na Rurit\u00e2nia? Quem devo ver?", ["o que mudou na Rurit\u00e2nia", "Quem devo ver"]),
+        ("Nota para la embajadora: \u00bfqu\u00e9 logr\u00f3 el di\u00e1logo?", ["qu\u00e9 logr\u00f3 el di\u00e1logo"]),
+        ("Brief me on ?", []),
     ],
 )
 def test_the_questions_a_request_asks_are_read_in_its_own_words(text, questions):

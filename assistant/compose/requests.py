@@ -77,11 +77,12 @@ _ASKED_ON = re.compile(
     r"december|\d)\b)([^.;]+)",
     re.I,
 )
-_ASKED_AFTER_COLON = re.compile(r"\b(?:brief(?:ing)?|note)\b[^.:;]*:\s*([^.;]+)", re.I)
+_ASKED_AFTER_COLON = re.compile(r"\b(?:brief(?:ing)?|note)\b[^.:;]*:\s*([^.;?!]+)", re.I)
 # A list of asks splits at commas, and at "and" only before a new ask ("…the donor's role and how to pick a host"),
 # never inside one ("when government and civil society are at odds").
 _NEXT_ASK = re.compile(r",\s*(?:and\s+)?|\s+and\s+(?=(?:on\s+)?(?:how|what|who|whom|why|where|when|whether|which|the|its|their)\b)", re.I)
-_ASKED_OUTRIGHT = re.compile(r"(?:^|(?<=[.!?:]\s))([A-Z][^.!?:]*\?)")
+# "What has INSPIRED done there?", "…: ¿qué pasó en Bolivia?" (not "Brief me on?").
+_ASKED_OUTRIGHT = re.compile(r"(?:^|(?<=[.!?:]\s))¿?(?!brief)([^\W\d_][^.!?:¿]*\?)", re.I)
 _STATEMENT = re.compile(r"^(?:I|we|you|he|she|they|it|this|there)\b", re.I)  # "…: we want to restart a dialogue"
 MAX_QUESTIONS = 4
 _DATE = re.compile(
