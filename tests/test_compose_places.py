@@ -176,3 +176,22 @@ def test_a_briefing_leaves_out_another_country_story_that_does_not_name_it(tmp_p
 )
 def test_the_countries_a_case_is_told_from(text, countries):
     assert case_countries(text) == countries
+
+
+def test_names_to_check_keep_their_portuguese_connectors_and_lose_a_possessive(tmp_path):
+    from fakes import FakeRetriever, offline_settings
+
+    from assistant.compose import Composer
+    from assistant.models import BriefingRequest, Chunk
+
+    story = Chunk(
+        id="ruritania", url="https://inspired.epd.eu/guide/cases/ruritania", title="A case",
+        text="In Ruritania, the Associação Ruritana de Apoio a Trabalhadoras no Campo hosted the dialogue. "
+             "Ruritania saw Flavio Ostrov' government step back from the talks.",
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([story]))
+    composer.abstain_threshold = 0.0
+    briefing = composer.brief(BriefingRequest(request="Brief a donor visiting Ruritania", country="Ruritania"))
+    [check] = [gap for gap in briefing.gaps if gap.startswith("Whether what the guide reports of Ruritania")]
+    assert "Associação Ruritana de Apoio a Trabalhadoras no Campo" in check
+    assert "Flavio Ostrov;" in check + ";" and "Ostrov'" not in check

@@ -127,7 +127,7 @@ def case_countries(text: str) -> list[str]:
 
 # A name of two or more capitalised words, joined by "of", "the", "and"…: "Dastan Bekeshev", "Employment Promotion Law",
 # "Deputy Head of the Ministry of Health and Social Affairs".
-_PROPER_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:(?:\s+(?:of|the|and|on|for|de|del|y|e|da|do)){0,2}\s+[A-Z][\w'’-]+)+")
+_PROPER_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:(?:\s+(?:of|the|and|on|for|de|del|y|e|a|da|do|das|dos|no|na|la|el|los|las)){0,2}\s+[A-Z][\w'’-]+)+")
 _FIGURE = re.compile(r"((?:[\w'’-]+\s+){1,5})(\(?(\d[\d.,%]*)(?:\s+(?:to|in)\s+\w+)?\)?)")
 _LEADING_CONNECTOR = re.compile(r"^(?:and|or|of|the|to|from|by|with|in)\s+", re.I)
 _LEADING_WORDS = re.compile(r"^(?:The|In|On|Once|There|This|These|Our|Its|Their|A|An)\s+")
@@ -145,7 +145,7 @@ def facts_to_check(sentences: list[Sentence], country: str) -> list[str]:
             continue
         sentence = quoted.text
         for match in _PROPER_NAME.finditer(sentence):
-            name = _LEADING_WORDS.sub("", match.group(0)).strip()
+            name = _LEADING_WORDS.sub("", match.group(0)).strip().rstrip("'’")  # "Evo Morales' government"
             # "Mongolia and Kyrgyzstan", "Cape Verdean": countries are the mission's, not facts to check.
             if " " in name and "INSPIRED" not in name and re.search(r"[A-Z]", without_countries(name)):
                 found.append(name)
