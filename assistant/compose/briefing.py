@@ -183,7 +183,8 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
         return drafted
     parts, citations = [], []
     for question, query, hits in zip(questions, queries, found):
-        lead = f"**{question[0].upper()}{question[1:]}{'?' if _WH_WORD.match(question) else ':'}**"
+        asked = question[0].upper() + question[1:]
+        lead = f"**{asked}{'?' if _WH_WORD.match(question) else ':'}**"
         if _ASKS_FOR_UNKNOWNS.search(question):
             parts.append(f"{lead} See *Gaps — to be supplied* at the end of this briefing.")
             continue
@@ -192,7 +193,7 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
         best = select_sentences(query, candidates, drafting.retriever.embed, SENTENCES_PER_QUESTION)
         live = asks_for_live_facts(question) or asks_about_the_world(question)
         if live or not best or drafting.confidence(query, hits) < drafting.abstain_threshold:
-            state.gaps.append(f"{question[0].upper()}{question[1:]}: the guide does not cover this — add your own notes")
+            state.gaps.append(f"{asked}: the guide does not cover this — add your own notes")
             parts.append(f"{lead} The guide does not cover this.")
             continue
         if quoted := [s for s in best if s.text in state.quoted_in]:

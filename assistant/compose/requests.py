@@ -16,6 +16,9 @@ CURRENT_FACTS_GAPS = [
     "Current state of the dialogue: commitments made so far and the current positions of those who made them",
 ]
 
+# Words that say when, not what about: "meets the president on Monday", "briefing on 12 March".
+_WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 _NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]+)*)"
 _STRONG_PLACE = re.compile(r"\b(?:visiting|visits?\s+to|mission\s+to|trip\s+to|travell?ing\s+to|going\s+to|travels?\s+to|bound\s+for)\s+(?:the\s+)?" + _NAME)
 _WEAK_PLACE = re.compile(r"\b(?:in|to)\s+(?:the\s+)?" + _NAME)
@@ -58,8 +61,7 @@ MAX_PURPOSE_WORDS = 14
 _POLICY_ON = re.compile(
     r"\b(?:dialogues?|talks|round\s*tables?|roundtables?|conferences?|workshops?|reforms?|roadmaps?|committee|"
     r"meet(?:s|ing|ings)?\s+[^.;:,]{1,60}?)(?:\s+[\w'’-]+){0,3}?\s+(?:on|about|concerning|regarding)\s+"
-    r"(?!(?:the\s+)?(?:approach|plane|phone|record|ground|behalf|time|how|what|why|who|whether|monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday|\d)\b)"
+    rf"(?!(?:the\s+)?(?:approach|plane|phone|record|ground|behalf|time|how|what|why|who|whether|{_WEEKDAYS}|\d)\b)"
     r"([^.;:,!?]+?)(?=\s*(?:[.;:,!?]|$|\s+(?:and\s+(?:how|what|who|why|on)|building|so\s+that|in\s+order)\b))",
     re.I,
 )
@@ -72,9 +74,8 @@ _NOT_POLICIES = {
 # What the request asks the briefing to cover: "Brief her on the approach, the donor's role and how to pick a host",
 # "Need a briefing on what the government promised…", "Briefing for…: the data gap and how the host filled it".
 _ASKED_ON = re.compile(
-    r"\bbrief(?:ing|s)?\b[^.:;]{0,80}?\s+on\s+(?!(?:the\s+)?(?:plane|ground|way|behalf|arrival|time|monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|\d)\b)([^.;]+)",
+    rf"\bbrief(?:ing|s)?\b[^.:;]{{0,80}}?\s+on\s+(?!(?:the\s+)?(?:plane|ground|way|behalf|arrival|time|{_WEEKDAYS}|{_MONTHS}|\d)\b)"
+    r"([^.;]+)",
     re.I,
 )
 _ASKED_AFTER_COLON = re.compile(r"\b(?:brief(?:ing)?|note)\b[^.:;]*:\s*([^.;?!]+)", re.I)
@@ -87,7 +88,7 @@ _STATEMENT = re.compile(r"^(?:I|we|you|he|she|they|it|this|there)\b", re.I)  # "
 MAX_QUESTIONS = 4
 _DATE = re.compile(
     r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b\d{4}-\d{2}-\d{2}\b"
-    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b",
+    rf"|\b(?:{_MONTHS})\s+\d{{1,2}}\b",
     re.I,
 )
 _PHASES = {
