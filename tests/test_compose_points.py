@@ -6,6 +6,7 @@ import pytest
 from fakes import FAKE_ABSTAIN_THRESHOLD, SITE, FakeRetriever, offline_settings
 
 from assistant.compose import Composer
+from assistant.compose.citations import strip_citations
 from assistant.compose.points import MAX_POINTS
 from assistant.models import Chunk
 
@@ -72,7 +73,7 @@ def test_a_host_hears_of_each_role_the_guide_gives_it(composer):
     points = composer.points("dialogue host", "what the role demands of the host")
     assert 5 <= len(points.points) <= MAX_POINTS
     roles = [p for p in points.points if p.rationale.startswith("One of the roles the guide gives the dialogue host")]
-    # Each role its own point, the most relevant first; the audience's share leaves one point for its own page.
+    # Each role its own point, the most relevant first; a paragraph of its own page takes one of them.
     role_pages = [p.citations[0].title for p in roles]
     assert len(role_pages) >= 2 and len(set(role_pages)) == len(role_pages)
     assert set(role_pages) <= {"Convening the key stakeholders", "Facilitating the dialogue sessions", "Reporting on collective progress"}
@@ -96,3 +97,33 @@ def test_one_point_tells_a_case_from_a_country(composer):
     assert len(cases) == 1
     assert cases[0].rationale == "What the guide reports from Georgia (“Funding the roadmap”)."
     assert cases[0].citations[0].url.endswith("/funding-the-roadmap")
+
+
+PARLIAMENTS = page(
+    "guide/who-is-involved/the-stakeholders/parliaments", "Parliaments",
+    "A committee hearing on the roadmap lets members question the ministry about the roadmap. "
+    "Committee members who attend a hearing on the roadmap often become its champions in the chamber. "
+    "A hearing on the roadmap is public, so the committee's questions reach the press. "
+    "The committee chair sets the date of a hearing on the roadmap.\n\n"
+    "Members also vote the state budget, which decides whether any reform gets its money. "
+    "Party whips decide most budget votes.\n\n"
+    "Finally, members watch over the government and can ask why a promise has not been kept. "
+    "Written questions leave a public record.",
+    ["Guide", "Who is involved?", "The Stakeholders"],
+)
+
+
+def test_the_audience_points_span_its_page_not_one_paragraph(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([*CHUNKS, PARLIAMENTS]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    points = composer.points("parliaments", "a committee hearing on the roadmap")
+    paragraphs = PARLIAMENTS.text.split("\n\n")
+    # The hearing paragraph matches the topic best, yet the budget and oversight paragraphs each get a point of the
+    # audience's three.
+    quoted_from = [
+        next(n for n, paragraph in enumerate(paragraphs) if strip_citations(p.point).split(". ")[0] in paragraph)
+        for p in points.points[:3]
+    ]
+    assert sorted(quoted_from) == [0, 1, 2]
+    # Enough was retrieved to say more: a point already made elsewhere is replaced, up to the full count.
+    assert len(points.points) == MAX_POINTS

@@ -57,6 +57,7 @@ class Sentence:
     hit_rank: int
     position: int
     previous: str | None = None  # the sentence before it in the same paragraph
+    paragraph: int = 0  # which of its passage's paragraphs it stands in
 
     def standalone(self) -> str:
         """The sentence, led by the one before it when it opens with "They…"/"This…" (for points shown on their own)."""
@@ -73,7 +74,7 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
     titles = {hit.chunk.title.casefold(): hit.chunk.url for hit in hits}
     for rank, hit in enumerate(hits):
         position = 0
-        for block in prose_blocks(hit.chunk.text):
+        for paragraph, block in enumerate(prose_blocks(hit.chunk.text)):
             previous = None
             for sentence in split_sentences(block):
                 key = sentence.lower()
@@ -84,7 +85,7 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
                 )
                 if usable and key not in seen:
                     seen.add(key)
-                    found.append(Sentence(sentence, hit.chunk, rank, position, previous))
+                    found.append(Sentence(sentence, hit.chunk, rank, position, previous, paragraph))
                     position += 1
                 # A short lead-in ("Mongolia offers an example.") is not quoted alone but tells what "There, …" means.
                 previous = None if looks_like_injection(sentence) else sentence

@@ -19,7 +19,6 @@ from .text import is_signpost
 
 MAX_POINTS = 8
 MAX_POINT_WORDS = 60  # a point takes the sentence after its own only while it stays short enough to say
-MIN_EXTRACT_POINTS = 5
 MIN_VALID_MODEL_POINTS = 3
 
 
@@ -47,11 +46,12 @@ class Facet:
 # the other: the audience's own stake and the meeting's topic are retrieved and quoted separately, and one point
 # is a case from a country where INSPIRED ran, the evidence a listener remembers. (Generic facets such as
 # "why they gain" or "risks" were tried and pulled in vaguer sentences.)
-# Most points go to what the meeting is about (3 audience / 4 topic points covered 0.63 of the public set's
-# must-cover topics, 2 / 5 covered 0.67). The topic's query names the audience: "a press briefing" alone finds
-# passages on briefing visitors, not on the media.
-AUDIENCE_FACET = Facet("audience", "{name}: their role, interests and contribution in the policy dialogue", 2)
-TOPIC_FACET = Facet("topic", "{topic} ({name})", 5)
+# The audience's points come one per paragraph of its page (or one per role page), so they span its stake; the
+# topic's query names the audience: "a press briefing" alone finds passages on briefing visitors, not on the media.
+# With 3 audience / 3 topic points and the last point from both, the public set's talking points covered 0.737 of
+# their must-cover topics (2 / 5, the split before audience points were spread over paragraphs: 0.702).
+AUDIENCE_FACET = Facet("audience", "{name}: their role, interests and contribution in the policy dialogue", 3)
+TOPIC_FACET = Facet("topic", "{topic} ({name})", 3)
 # Cases sit in a page's later passages, which page diversity ranks low: the case facet reads further down.
 CASE_FACET = Facet("case", "{topic}: what happened in a country where INSPIRED ran", 1, hits=24)
 FACETS = (AUDIENCE_FACET, TOPIC_FACET, CASE_FACET)
@@ -122,13 +122,13 @@ def _extract_points(
     registry = CitationRegistry()
     said: set[str] = set()
     points = [point for s in selected if (point := _point(s, key, topic, followers, said, registry))][:MAX_POINTS]
-    if len(points) < MIN_EXTRACT_POINTS:
-        # Thin facets: top up from everything retrieved, closest to the audience and topic.
+    if len(points) < MAX_POINTS:
+        # Facets fall short when a sentence was already said: top up from everything retrieved, closest to both.
         unsaid = [s for s in everything if s.text not in said and not is_signpost(s.text)]
         query = f"{name} {topic_query(topic)}".strip()
         ranked = select_sentences(query, unsaid, embed, len(unsaid), at_least=len(unsaid), after=selected)
         for sentence in ranked:
-            if len(points) == MIN_EXTRACT_POINTS:
+            if len(points) == MAX_POINTS:
                 break
             if point := _point(sentence, key, topic, followers, said, registry):
                 points.append(point)
@@ -146,8 +146,7 @@ def _facet_sentences(key: str, topic: str | None, facets: list[tuple[Facet, list
         if facet.kind == "case":
             selected += _country_case(query, sentences, embed, selected)
             continue
-        roles = [s for s in sentences if is_audience_role_page(s.chunk, key)] if facet.kind == "audience" else []
-        taken = _one_per_role(query, roles, embed, facet.points - 1, selected)
+        taken = _one_per_part(key, query, sentences, embed, facet.points, selected) if facet.kind == "audience" else []
         selected += taken + select_sentences(query, sentences, embed, facet.points - len(taken), after=[*selected, *taken])
     return selected
 
@@ -204,15 +203,19 @@ def _country_case(query: str, sentences: list[Sentence], embed, selected: list[S
     return select_sentences(query, cases, embed, 1, after=selected)
 
 
-def _one_per_role(query: str, sentences: list[Sentence], embed, limit: int, after: list[Sentence]) -> list[Sentence]:
-    """The best sentence of each role page, the ``limit`` best of them: a host asked what the role demands hears of
-    every task the guide gives it, not five sentences on one."""
-    by_page: dict[str, list[Sentence]] = {}
+def _one_per_part(key: str, query: str, sentences: list[Sentence], embed, limit: int, after: list[Sentence]) -> list[Sentence]:
+    """The best sentence of each part of the audience's pages, the ``limit`` best of them: each paragraph of its own
+    page (parliaments vote budgets, oversee the government…) and each of its role pages (the host convenes,
+    facilitates, reports…). Ranked by the topic alone, five sentences of one paragraph would come first."""
+    parts: dict[tuple, list[Sentence]] = {}
     for sentence in sentences:
-        by_page.setdefault(sentence.chunk.url, []).append(sentence)
+        if is_audience_page(sentence.chunk, key):
+            parts.setdefault((sentence.chunk.id, sentence.paragraph), []).append(sentence)
+        elif is_audience_role_page(sentence.chunk, key):
+            parts.setdefault((sentence.chunk.url,), []).append(sentence)
     leads: list[Sentence] = []
-    for page in by_page.values():
-        leads += select_sentences(query, page, embed, 1, after=[*after, *leads])
+    for part in parts.values():
+        leads += select_sentences(query, part, embed, 1, after=[*after, *leads])
     return select_sentences(query, leads, embed, limit, at_least=limit, after=after)
 
 
