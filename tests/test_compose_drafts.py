@@ -301,4 +301,7 @@ def test_questions_asked_outright_are_read_and_there_is_the_mission_country():
 
     text = "Going to Ruritania next week: we want to revive the talks. What has INSPIRED done there? Who should I meet?"
     assert request_questions(text) == ["What has INSPIRED done there", "Who should I meet"]  # "we want…" is no question
-    assert question_queries(request_questions(text), "Ruritania") == ["What has INSPIRED done in Ruritania", "Who should I meet"]
+    assert question_queries(request_questions(text), "Ruritania") == [
+        "What has INSPIRED done in Ruritania",
+        "Who should I meet (INSPIRED)",  # the guide's subject: a bare "the approach" is INSPIRED's, not any approach
+    ]

@@ -216,7 +216,8 @@ def _names_another_country(text: str, country: str | None) -> bool:
 
 def question_queries(questions: list[str], country: str | None = None) -> list[str]:
     """What to search for each question: "what it produced", after "the social justice dialogue", is what that
-    dialogue produced; "what the guide says about X" is X; "there" is the mission's country."""
+    dialogue produced; "what the guide says about X" is X; "there" is the mission's country; "the approach" is
+    INSPIRED's (alone, it found the page on who the website is for)."""
     queries: list[str] = []
     for question in questions:
         query = _GUIDE_SAYS.sub("", question)
@@ -224,6 +225,8 @@ def question_queries(questions: list[str], country: str | None = None) -> list[s
             query = re.sub(r"\bthere\b", f"in {country}", query)
         if queries and _PRONOUN.search(query):
             query = f"{query} ({queries[-1]})"
+        elif "inspired" not in query.casefold():
+            query = f"{query} (INSPIRED)"
         queries.append(query)
     return queries
 
