@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, FakeRetriever, note_chunk, offline_settings
+from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, resolve_audience
 from assistant.compose.briefing import SECTIONS
 from assistant.compose.requests import complete_request, request_gaps, request_questions
 from assistant.compose.citations import cited_numbers
 from assistant.compose.points import MAX_POINTS
-from assistant.models import BriefingRequest
+from assistant.models import BriefingRequest, Chunk
 
 MOLDOVA = "Brief a former head of state visiting Moldova, where the dialogue is stalled, for meetings with the minister and civil society"
 HEADINGS = [
@@ -165,7 +165,7 @@ def test_notes_about_another_country_stay_out_of_the_briefing(composer, retrieve
 def test_a_briefing_line_that_points_back_carries_the_sentence_it_points_to():
     from assistant.compose.briefing import _extract_section, _State
     from assistant.compose.extractive import passage_sentences as sentences_of
-    from assistant.models import Chunk, SearchHit
+    from assistant.models import SearchHit
 
     chunk = Chunk(id="p#0", url="https://example.org/p", title="P", text=(
         "The host drafts the agenda with every actor. This lets each side see its concerns on the table."
@@ -305,3 +305,25 @@ def test_questions_asked_outright_are_read_and_there_is_the_mission_country():
         "What has INSPIRED done in Ruritania",
         "Who should I meet (INSPIRED)",  # the guide's subject: a bare "the approach" is INSPIRED's, not any approach
     ]
+    # A country the guide tells of is searched with the question: "what the government promised" there, not anywhere.
+    assert question_queries(["What the government promised"], "Ruritania", in_guide=True) == [
+        "What the government promised (INSPIRED in Ruritania)"
+    ]
+
+
+def test_a_question_partly_answered_elsewhere_quotes_the_rest_and_points_to_that_section():
+    from assistant.compose.briefing import _answer, _State
+    from assistant.compose.extractive import Sentence
+
+    risks = Chunk(id="r#0", url=f"{SITE}/risks", title="Risks", breadcrumb=[], ordinal=0, text="x")
+    host = Chunk(id="h#0", url=f"{SITE}/host", title="Host", breadcrumb=[], ordinal=0, text="x")
+    said = Sentence("Famous visitors can overshadow the local hosts.", risks, 0, 0)
+    new = Sentence("The host prepares each visitor with a short note.", host, 1, 0)
+    state = _State(use_model=False)
+    state.quoted_in[said.text] = "Risks and sensitivities"
+    state.registry.cite(risks)
+    answer, citations = _answer([said, new], state)
+    assert answer == "The host prepares each visitor with a short note. [2] See also *Risks and sensitivities* [1]."
+    assert [c.n for c in citations] == [2, 1]
+    # All of it quoted elsewhere: a pointer alone.
+    assert _answer([said], state)[0] == "See *Risks and sensitivities* [1]."

@@ -9,7 +9,7 @@ from itertools import zip_longest
 
 from pydantic import BaseModel, Field
 
-from ..models import Briefing, BriefingRequest, BriefingSection, SearchHit
+from ..models import Briefing, BriefingRequest, BriefingSection, Citation, SearchHit
 from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
@@ -176,7 +176,7 @@ def _section(
 
 def _questions(drafting: Drafting, questions: list[str], request: BriefingRequest, owner: str | None, state: _State) -> BriefingSection:
     """Each question of the request with what the guide says to it, or that the guide does not say."""
-    queries = question_queries(questions, request.country)
+    queries = question_queries(questions, request.country, in_guide=bool(request.country) and drafting.retriever.knows(request.country))
     found = [drafting.search(query, HITS_PER_SECTION, owner=owner) for query in queries]
     drafted = _model_section(drafting, QUESTIONS, _merged(*found), request, state)
     if drafted is not None:
@@ -196,16 +196,27 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
             state.gaps.append(f"{asked}: the guide does not cover this — add your own notes")
             parts.append(f"{lead} The guide does not cover this.")
             continue
-        if quoted := [s for s in best if s.text in state.quoted_in]:
-            cited = list({c.n: c for c in (state.registry.cite(s.chunk) for s in quoted)}.values())
-            sections = " and ".join(f"*{heading}*" for heading in dict.fromkeys(state.quoted_in[s.text] for s in quoted))
-            parts.append(f"{lead} See {sections} {''.join(f'[{c.n}]' for c in cited)}.")
-            citations += [c for c in cited if c not in citations]
-            continue
-        part = _extract_section(QUESTIONS, reading_order(best), state)
-        parts.append(f"{lead} {part.markdown.replace(chr(10) * 2, ' ')}")
-        citations += [c for c in part.citations if c not in citations]
+        answer, cited = _answer(best, state)
+        parts.append(f"{lead} {answer}")
+        citations += [c for c in cited if c not in citations]
     return BriefingSection(heading=QUESTIONS, markdown="\n\n".join(parts), citations=citations)
+
+
+def _answer(best: list[Sentence], state: _State) -> tuple[str, list[Citation]]:
+    """A question's answer: what another section already quotes is pointed to, not repeated; the rest is quoted."""
+    quoted = [s for s in best if s.text in state.quoted_in]
+    fresh = [s for s in best if s.text not in state.quoted_in]
+    answer, citations = [], []
+    if fresh:
+        part = _extract_section(QUESTIONS, reading_order(fresh), state)
+        answer.append(part.markdown.replace("\n\n", " "))
+        citations += part.citations
+    if quoted:
+        cited = list({c.n: c for c in (state.registry.cite(s.chunk) for s in quoted)}.values())
+        sections = " and ".join(f"*{heading}*" for heading in dict.fromkeys(state.quoted_in[s.text] for s in quoted))
+        answer.append(f"See {'also ' if fresh else ''}{sections} {''.join(f'[{c.n}]' for c in cited)}.")
+        citations += [c for c in cited if c not in citations]
+    return " ".join(answer), citations
 
 
 def _names_another_country(text: str, country: str | None) -> bool:
@@ -214,7 +225,7 @@ def _names_another_country(text: str, country: str | None) -> bool:
     return bool(country) and bool(named) and country not in named
 
 
-def question_queries(questions: list[str], country: str | None = None) -> list[str]:
+def question_queries(questions: list[str], country: str | None = None, *, in_guide: bool = False) -> list[str]:
     """What to search for each question: "what it produced", after "the social justice dialogue", is what that
     dialogue produced; "what the guide says about X" is X; "there" is the mission's country; "the approach" is
     INSPIRED's (alone, it found the page on who the website is for)."""
@@ -226,7 +237,7 @@ def question_queries(questions: list[str], country: str | None = None) -> list[s
         if queries and _PRONOUN.search(query):
             query = f"{query} ({queries[-1]})"
         elif "inspired" not in query.casefold():
-            query = f"{query} (INSPIRED)"
+            query = f"{query} (INSPIRED in {country})" if in_guide and country not in query else f"{query} (INSPIRED)"
         queries.append(query)
     return queries
 
