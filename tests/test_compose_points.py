@@ -127,3 +127,16 @@ def test_the_audience_points_span_its_page_not_one_paragraph(tmp_path):
     assert sorted(quoted_from) == [0, 1, 2]
     # Enough was retrieved to say more: a point already made elsewhere is replaced, up to the full count.
     assert len(points.points) == MAX_POINTS
+
+
+def test_the_case_is_one_country_s_story_not_a_list_of_countries(tmp_path):
+    roll_call = page(
+        "guide/how-does-inspired-work-in-practice/funding-the-roadmap", "Funding the roadmap",
+        "In Armenia, Georgia, Mongolia and Kyrgyzstan alike, funding the reforms of the roadmap was discussed with finance ministries.",
+        ordinal=2,
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([*CHUNKS, roll_call]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    points = composer.points("partner government", "funding the reforms of the roadmap")
+    cases = [p for p in points.points if p.rationale.startswith("What the guide reports from")]
+    assert [p.rationale for p in cases] == ["What the guide reports from Georgia (“Funding the roadmap”)."]

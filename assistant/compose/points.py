@@ -14,10 +14,11 @@ from .citations import CitationRegistry, passages_block, resolve_citations, stri
 from .drafting import Drafting
 from .extractive import Sentence, passage_sentences, select_sentences
 from .llm import UNUSABLE_NOTICE, LLMFailure
-from .places import case_countries
+from .places import case_countries, countries_in
 from .text import is_signpost
 
 MAX_POINTS = 8
+MAX_CASE_COUNTRIES = 2  # a sentence naming more lists countries rather than telling a case
 MAX_POINT_WORDS = 60  # a point takes the sentence after its own only while it stays short enough to say
 MIN_VALID_MODEL_POINTS = 3
 
@@ -172,7 +173,7 @@ def point_rationale(sentence: Sentence, key: str, topic: str | None) -> str:
         return f"From the guide's page on {name}" + (f" ({where})." if where else ".")
     if is_audience_role_page(chunk, key):
         return f"One of the roles the guide gives {name}: “{chunk.title}”."
-    countries = case_countries(sentence.standalone())
+    countries = told_case(sentence.standalone())
     if countries:
         places = ", ".join(countries[:-1]) + f" and {countries[-1]}" if len(countries) > 1 else countries[0]
         return f"What the guide reports from {places} (“{chunk.title}”)."
@@ -197,10 +198,18 @@ def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) ->
 
 def _country_case(query: str, sentences: list[Sentence], embed, selected: list[Sentence]) -> list[Sentence]:
     """The closest case the guide tells of a country ("In INSPIRED Armenia, …"), unless a point already tells one."""
-    if any(case_countries(s.text) for s in selected):
+    if any(told_case(s.text) for s in selected):
         return []
-    cases = [s for s in sentences if case_countries(s.text)]
+    cases = [s for s in sentences if told_case(s.text)]
     return select_sentences(query, cases, embed, 1, after=selected)
+
+
+def told_case(text: str) -> list[str]:
+    """The countries whose case a sentence tells; none when it runs through a list of countries ("Whether in
+    Armenia, Mongolia, Kyrgyzstan or Georgia…"), which is no one country's story."""
+    if len(countries_in(text, demonyms=True)) > MAX_CASE_COUNTRIES:
+        return []
+    return case_countries(text)
 
 
 def _one_per_part(key: str, query: str, sentences: list[Sentence], embed, limit: int, after: list[Sentence]) -> list[Sentence]:
