@@ -106,6 +106,20 @@ def test_gaps_are_scored_on_briefings_only_and_uncovered_phrases_lower_the_rate(
     assert metrics["must_cover_rate"] == 0.5
 
 
+def test_a_person_s_reading_replaces_the_scorer_s_call_only_on_the_text_that_was_read():
+    units = draft_units(briefing(RISKY, UNCITED))
+    risks = text_fingerprint(units[0].text)
+    matches = [PhraseMatch(phrase="timing of visits", heading="Risks", similarity=0.5, covered=True),
+               PhraseMatch(phrase="local politics", heading="Local context", similarity=0.2, covered=False)]
+    labels = [CoverageLabel(task_id="d1", phrase="timing of visits", section_heading="Risks", label=False, text_sha1=risks),
+              # Read when the section said something else: the scorer's call stands.
+              CoverageLabel(task_id="d1", phrase="local politics", section_heading="Local context", label=True, text_sha1="0" * 12)]
+    metrics = summarise([result(units=units, matches=matches)], labels)
+    assert metrics["must_cover_rate"] == 0.5
+    assert metrics["must_cover_rate_hand_read"] == 0.0 and metrics["must_cover_hand_read_phrases"] == 1
+    assert summarise([result(units=units, matches=matches)])["must_cover_rate_hand_read"] == 0.5  # no labels: the scorer's
+
+
 def test_best_threshold_separates_the_labels_and_label_accuracy_uses_only_text_read_as_labelled():
     assert best_threshold([(0.2, False), (0.3, False), (0.5, True), (0.6, True), (0.35, True)]) == (0.325, 1.0)
     units = draft_units(briefing(RISKY, UNCITED))

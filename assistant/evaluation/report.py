@@ -189,7 +189,9 @@ def drafts_markdown(result: dict, run: dict | None) -> str:
     accuracy = result["must_cover_label_accuracy"]
     lines += [
         f"Must-cover threshold {result['must_cover_threshold']} (accuracy {_fmt(accuracy)} on "
-        f"{result['must_cover_labelled_pairs']} hand-labelled pairs). Unknown facts in tasks without a gap list "
+        f"{result['must_cover_labelled_pairs']} hand-labelled pairs; `must_cover_rate_hand_read` puts a person's reading "
+        f"in place of the scorer's for the {result['must_cover_hand_read_phrases']} phrases whose closest section was read). "
+        "Unknown facts in tasks without a gap list "
         f"(talking points): {result['unknown_facts_without_gap_list']}.", "",
     ]
     lines += metrics_table(drafts.METRICS, groups)
