@@ -118,6 +118,10 @@ def test_a_person_s_reading_replaces_the_scorer_s_call_only_on_the_text_that_was
     assert metrics["must_cover_rate"] == 0.5
     assert metrics["must_cover_rate_hand_read"] == 0.0 and metrics["must_cover_hand_read_phrases"] == 1
     assert summarise([result(units=units, matches=matches)])["must_cover_rate_hand_read"] == 0.5  # no labels: the scorer's
+    # Another section read as covering the phrase covers it, whatever the section closest by score says.
+    context = text_fingerprint(units[1].text)
+    labels.append(CoverageLabel(task_id="d1", phrase="timing of visits", section_heading="Local context", label=True, text_sha1=context))
+    assert summarise([result(units=units, matches=matches)], labels)["must_cover_rate_hand_read"] == 0.5
 
 
 def test_best_threshold_separates_the_labels_and_label_accuracy_uses_only_text_read_as_labelled():

@@ -211,16 +211,20 @@ def summarise(results: list[DraftResult], labels: list[CoverageLabel] = ()) -> d
 
 
 def hand_labels(results: list[DraftResult], labels: list[CoverageLabel]) -> list[bool | None]:
-    """For each must-cover phrase, a person's reading of the section the scorer judged it by (that section as it
-    was read, word for word), or None where nobody read it. On the public set, where most close calls have been
-    read, coverage with these readings in place of the scorer's is the truer figure; the scorer judges unseen sets."""
+    """For each must-cover phrase, a person's reading: covered when a section read as it stands covers it, not
+    covered when the section the scorer judged it by was read and does not; None where nobody read either. On the
+    public set, where most close calls have been read, coverage with these readings in place of the scorer's is the
+    truer figure; the scorer judges unseen sets."""
     read = {(label.task_id, label.phrase, label.section_heading, label.text_sha1): label.label for label in labels}
     found = []
     for r in results:
-        texts = {u.heading: u.text for u in r.units}
+        units = [(u.heading, text_fingerprint(u.text)) for u in r.units]
+        fingerprint = dict(units)
         for m in r.matches:
-            text = texts.get(m.heading)
-            found.append(read.get((r.id, m.phrase, m.heading, text_fingerprint(text))) if text is not None else None)
+            if any(read.get((r.id, m.phrase, heading, sha)) for heading, sha in units):
+                found.append(True)
+            else:
+                found.append(read.get((r.id, m.phrase, m.heading, fingerprint.get(m.heading))))
     return found
 
 
