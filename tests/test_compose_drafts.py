@@ -327,3 +327,5 @@ def test_a_question_partly_answered_elsewhere_quotes_the_rest_and_points_to_that
     assert [c.n for c in citations] == [2, 1]
     # All of it quoted elsewhere: a pointer alone.
     assert _answer([said], state)[0] == "See *Risks and sensitivities* [1]."
+    # Quoted for an earlier question: pointed to above, not to the section the answer stands in.
+    assert _answer([new], state)[0] == "See the answer above [2]."

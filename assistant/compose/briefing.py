@@ -213,7 +213,11 @@ def _answer(best: list[Sentence], state: _State) -> tuple[str, list[Citation]]:
         citations += part.citations
     if quoted:
         cited = list({c.n: c for c in (state.registry.cite(s.chunk) for s in quoted)}.values())
-        sections = " and ".join(f"*{heading}*" for heading in dict.fromkeys(state.quoted_in[s.text] for s in quoted))
+        # Quoted for an earlier question of this section: "the answer above", not "See *Your questions*".
+        sections = " and ".join(
+            "the answer above" if heading == QUESTIONS else f"*{heading}*"
+            for heading in dict.fromkeys(state.quoted_in[s.text] for s in quoted)
+        )
         answer.append(f"See {'also ' if fresh else ''}{sections} {''.join(f'[{c.n}]' for c in cited)}.")
         citations += [c for c in cited if c not in citations]
     return " ".join(answer), citations
