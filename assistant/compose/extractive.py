@@ -47,6 +47,19 @@ _ANAPHORIC_START = re.compile(
 )
 
 
+# Openings that only mark a turn of thought ("Nevertheless, …"): the sentence still reads alone.
+_TURN_ONLY = re.compile(
+    r"^(?:however|nevertheless|on the contrary|moreover|furthermore|therefore|thus|hence|consequently|accordingly"
+    r"|likewise|similarly|in turn|in addition|as a result|otherwise|no entanto|contudo|sin embargo)\b",
+    re.I,
+)
+
+
+def points_back(text: str) -> bool:
+    """Whether a sentence's meaning lies in an earlier one ("For this reason, …"; "Nevertheless, …" only marks a turn)."""
+    return bool(_ANAPHORIC_START.match(text)) and not _TURN_ONLY.match(text)
+
+
 _TITLE_DASH = re.compile(r"^(.{3,90}?)\s+[–—-]\s+\S")
 
 
@@ -64,6 +77,10 @@ class Sentence:
         if self.previous and _ANAPHORIC_START.match(self.text):
             return f"{self.previous} {self.text}"
         return self.text
+
+    def dangling(self) -> bool:
+        """Whether it points back to something outside its paragraph, and cannot be read alone."""
+        return self.previous is None and points_back(self.text)
 
 
 def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:

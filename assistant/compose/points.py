@@ -12,7 +12,7 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, is_audience_page, is_audience_role_page, resolve_audience
 from .citations import CitationRegistry, passages_block, resolve_citations, strip_citations
 from .drafting import Drafting
-from .extractive import Sentence, passage_sentences, select_sentences
+from .extractive import Sentence, passage_sentences, points_back, select_sentences
 from .llm import UNUSABLE_NOTICE, LLMFailure
 from .places import case_countries, countries_in
 from .text import is_signpost
@@ -182,9 +182,17 @@ def point_rationale(sentence: Sentence, key: str, topic: str | None) -> str:
 
 def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) -> list[str] | None:
     """A point in two sentences: the selected one with the sentence that introduces it ("They…") or else the one
-    that follows it, which carries its example or its reason. None when an earlier point already said it."""
-    if sentence.standalone() != sentence.text:
-        run = [sentence.previous, sentence.text]
+    that follows it, which carries its example or its reason. None when an earlier point already said it, or when
+    it cannot be said in two: "For this reason, …" opening a paragraph, or "They…" after such a sentence."""
+    if sentence.dangling():
+        return None
+    lead_in = sentence.previous if sentence.standalone() != sentence.text else None
+    if lead_in is not None and points_back(lead_in):
+        if points_back(sentence.text):
+            return None
+        lead_in = None  # "In addition, …" reads well alone; "For this reason, …" before it does not
+    if lead_in:
+        run = [lead_in, sentence.text]
     elif follower and not is_signpost(follower) and len(f"{sentence.text} {follower}".split()) <= MAX_POINT_WORDS:
         run = [sentence.text, follower]
     else:
