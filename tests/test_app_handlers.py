@@ -251,6 +251,7 @@ def test_download_names_are_safe_slugs():
         (h.MODES[2].starters[1].message, "donors"),
         (h.MODES[2].starters[2].message, "civil-society-organisations"),
         ("Points for members of parliament on the budget", "parliaments"),
+        ("Points for the chair of the parliament's social committee", "parliaments"),  # a possessive is still the name
         ("Something for donors and journalists", None),  # two audiences: ask
         ("Points for the press, the ombudsman", None),
         # Several named, one of them the points are for.

@@ -83,7 +83,8 @@ def audience_named_in(text: str) -> str | None:
     """The audience a text names ("…to government officials…"), else None: every run of one to four words is
     tried as an audience's name or alias. Of several, the one the points are "for" ("points for the dialogue host:
     what the role asks of our partner NGO"), unless another is named beside it ("for donors and journalists")."""
-    tokens = re.findall(r"[\w'’-]+|[,;:&]", text or "")
+    # "the parliament's committee" names parliaments: a possessive is not part of the name.
+    tokens = [re.sub(r"['’]s$", "", token) for token in re.findall(r"[\w'’-]+|[,;:&]", text or "")]
     spans: list[tuple[int, int, str]] = []
     for size in range(4, 0, -1):
         for start in range(len(tokens) - size + 1):
