@@ -14,7 +14,7 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
 from .drafting import Drafting
-from .extractive import Sentence, passage_sentences, reading_order, select_sentences
+from .extractive import ANSWER_LEAD_PAGES, Sentence, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
@@ -190,7 +190,9 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
             continue
         hits = [h for h in hits if _about_the_country(h, request.country)]
         candidates = [s for s in _quotable(hits, request.country) if not _names_another_country(s.text, request.country)]
-        best = select_sentences(query, candidates, drafting.retriever.embed, SENTENCES_PER_QUESTION)
+        # Chosen as a chat answer is: the pages retrieved first lead, so "how should the first phase be convened?"
+        # quotes the page on convening, not the nearest-sounding sentence on phases.
+        best = select_sentences(query, candidates, drafting.retriever.embed, SENTENCES_PER_QUESTION, lead_pages=ANSWER_LEAD_PAGES)
         live = asks_for_live_facts(question) or asks_about_the_world(question)
         if live or not best or drafting.confidence(query, hits) < drafting.abstain_threshold:
             state.gaps.append(f"{asked}: the guide does not cover this — add your own notes")
