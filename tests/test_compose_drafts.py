@@ -329,3 +329,19 @@ def test_a_question_partly_answered_elsewhere_quotes_the_rest_and_points_to_that
     assert _answer([said], state)[0] == "See *Risks and sensitivities* [1]."
     # Quoted for an earlier question: pointed to above, not to the section the answer stands in.
     assert _answer([new], state)[0] == "See the answer above [2]."
+
+
+def test_a_briefing_never_quotes_a_sentence_whose_reason_is_in_another_paragraph(tmp_path):
+    from fakes import GUIDE_CHUNKS
+
+    visits = Chunk(
+        id="v#0", url=f"{SITE}/toolkit/the-tools/11-high-level-missions", title="11. High-level missions", breadcrumb=[],
+        text="A visit by a former head of state can unblock a stalled dialogue.\n\n"
+             "For this reason, a stalled dialogue calls for a visit by a former head of state to the minister.",
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([*GUIDE_CHUNKS, visits]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    briefing = composer.brief(BriefingRequest(request=MOLDOVA))
+    text = "\n".join(s.markdown for s in briefing.sections)
+    assert "can unblock a stalled dialogue" in text  # the page is quoted…
+    assert "For this reason" not in text  # …but not the sentence that leans on a paragraph it does not quote

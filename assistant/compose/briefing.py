@@ -249,8 +249,10 @@ def question_queries(questions: list[str], country: str | None = None, *, in_gui
 
 
 def _quotable(hits: list[SearchHit], country: str | None) -> list[Sentence]:
+    """The passages' sentences a briefing can quote; not "For this reason, …" opening a paragraph, whose reason is
+    in another one."""
     elsewhere = unnamed_elsewhere(hits, country)
-    return [s for s in passage_sentences(hits) if not is_signpost(s.text) and s.text not in elsewhere]
+    return [s for s in passage_sentences(hits) if not is_signpost(s.text) and s.text not in elsewhere and not s.dangling()]
 
 
 def _meeting_query(name: str, request: BriefingRequest) -> str:
