@@ -300,6 +300,9 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
     "Write me a limerick about the Moldovan dialogue.",
     "What happened to the Moldovan dialogue in 2031?",  # a year the guide never mentions
     "Who heads the Moldovan delegation to the dialogue?",
+    "Sing me something about the Moldovan dialogue.",
+    "Which donors fund the Moldovan dialogue and by how much?",
+    "When will the government adopt the Moldovan roadmap?",
 ])
 def test_questions_on_a_country_the_guide_cannot_answer_are_declined(country_composer, question):
     answer = country_composer.ask(question)
@@ -332,6 +335,8 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "We are sending a former president next month: what should the team prepare?",
     "Who should chair the sessions now that the ministry has left?",
     "Who is the Dialogue Host and who leads the working groups?",
+    "When will the host publish the PPA?",
+    "How do I sing the praises of the roadmap to a sceptical minister?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)

@@ -57,7 +57,7 @@ _LIVE_FACTS = re.compile(
     # A country's figures of the day; "the state budget" in general is method and stays answerable.
     r"|(?:current|this year'?s|latest) (?:\w+ ){0,3}?(?:budget|spending|funding|figures|statistics|unemployment|inflation|polls?)"
     # Contact details and money amounts: a guide on method states neither.
-    r"|phone number|(?:street|home|office|postal|e-?mail) address|how much money|in (?:euros|dollars)|daily fee|salar(?:y|ies)"
+    r"|phone number|(?:street|home|office|postal|e-?mail) address|how much money|by how much|in (?:euros|dollars)|daily fee|salar(?:y|ies)"
     r"|how much (?:\w+ ){0,6}(?:cost|give|gave|pay|paid|spend|spent|donate|donated|contribute|contributed)|how (?:big|large) (?:\w+ ){0,2}(?:is|was) (?:[\w'-]+ ){0,5}budget"
     # Dates of calls and applications: a guide on method keeps no calendar ("deadlines" in a roadmap stay answerable).
     r"|(?:the|next|application|submission) deadline (?:for|of|to)|deadline for (?:the )?(?:next|applications?|submissions?)"
@@ -87,7 +87,10 @@ _WORLD_FACTS = re.compile(
     r"|(?:annual|yearly) budget|budget (?:for|in) (?:19|20)\d\d"
     r"|(?:next|upcoming|open) (?:[\w+-]+ ){0,2}(?:calls? for (?:proposals|applications|funding)|funding rounds?|grant rounds?)"
     r"|when (?:is|does|will) the next (?:[\w+-]+ ){0,2}(?:call|round)"
-    r"|(?:write|draft|compose|make) (?:me )?an? (?:poem|song|story|joke|limerick|haiku|rap|sonnet)|tell me a joke"
+    r"|(?:write|draft|compose|make) (?:me )?an? (?:poem|song|story|joke|limerick|haiku|rap|sonnet)|tell me a joke|sing (?:me |us )?(?:a|an|something|some)"
+    # What an institution will do next, and when: a guide on method keeps no calendar.
+    r"|when (?:will|is) (?:the )?(?:EU|European (?:Union|Commission|Parliament)|Commission|Council|EPD|UN|World Bank|government|ministry|parliament)"
+    r" (?:going to )?(?:publish|release|announce|adopt|launch|present)"
     r"|recommend (?:me )?an? (?:hotel|restaurant|bar)|book (?:me )?(?:a|my) (?:flight|hotel|table|room))\b",
     re.I,
 )
