@@ -311,7 +311,7 @@ def test_questions_asked_outright_are_read_and_there_is_the_mission_country():
     ]
 
 
-def test_a_question_partly_answered_elsewhere_quotes_the_rest_and_points_to_that_section():
+def test_a_question_answered_elsewhere_points_there_and_quotes_only_what_is_better_than_that():
     from assistant.compose.briefing import _answer, _State
     from assistant.compose.extractive import Sentence
 
@@ -322,11 +322,11 @@ def test_a_question_partly_answered_elsewhere_quotes_the_rest_and_points_to_that
     state = _State(use_model=False)
     state.quoted_in[said.text] = "Risks and sensitivities"
     state.registry.cite(risks)
-    answer, citations = _answer([said, new], state)
+    # The best of it is already quoted: a pointer alone, weaker sentences would only blur it.
+    assert _answer([said, new], state) == ("See *Risks and sensitivities* [1].", [state.registry.cite(risks)])
+    answer, citations = _answer([new, said], state)
     assert answer == "The host prepares each visitor with a short note. [2] See also *Risks and sensitivities* [1]."
     assert [c.n for c in citations] == [2, 1]
-    # All of it quoted elsewhere: a pointer alone.
-    assert _answer([said], state)[0] == "See *Risks and sensitivities* [1]."
     # Quoted for an earlier question: pointed to above, not to the section the answer stands in.
     assert _answer([new], state)[0] == "See the answer above [2]."
 

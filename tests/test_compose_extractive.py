@@ -375,3 +375,17 @@ def test_a_question_in_users_words_is_not_declined_for_not_using_the_guides_term
     assert not composer.ask(question).abstained
     composer.abstain_threshold = measured + 0.01
     assert composer.ask(question).abstained
+
+
+def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_another():
+    from assistant.compose.extractive import Sentence
+
+    host = GUIDE_CHUNKS[0]
+    assert Sentence("It also keeps the minutes.", host, 0, 1, "The host chairs each session.").standalone() == (
+        "The host chairs each session. It also keeps the minutes."
+    )
+    # "For this reason …" needs a sentence of its own before it: "In addition, …" is better read alone.
+    leaning = Sentence("In addition, the host keeps the minutes.", host, 0, 2, "For this reason the host chairs each session.")
+    assert leaning.standalone() == "In addition, the host keeps the minutes."
+    assert Sentence("For this reason, the host chairs.", host, 0, 0).dangling()
+    assert not Sentence("Nevertheless, the host chairs.", host, 0, 0).dangling()  # a turn of thought reads alone

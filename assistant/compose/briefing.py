@@ -14,7 +14,7 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
 from .drafting import Drafting
-from .extractive import ANSWER_LEAD_PAGES, Sentence, passage_sentences, reading_order, select_sentences
+from .extractive import ANSWER_LEAD_PAGES, Sentence, passage_sentences, points_back, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
@@ -189,7 +189,12 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
             parts.append(f"{lead} See *Gaps — to be supplied* at the end of this briefing.")
             continue
         hits = [h for h in hits if _about_the_country(h, request.country)]
-        candidates = [s for s in _quotable(hits, request.country) if not _names_another_country(s.text, request.country)]
+        # "For this reason, …" whose reason another section quotes would be read without it: a pointer does better.
+        said = {s.text for s in state.used}
+        candidates = [
+            s for s in _quotable(hits, request.country)
+            if not _names_another_country(s.text, request.country) and not (s.previous in said and points_back(s.text))
+        ]
         # Chosen as a chat answer is: the pages retrieved first lead, so "how should the first phase be convened?"
         # quotes the page on convening, not the nearest-sounding sentence on phases.
         best = select_sentences(query, candidates, drafting.retriever.embed, SENTENCES_PER_QUESTION, lead_pages=ANSWER_LEAD_PAGES)
@@ -207,7 +212,8 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
 def _answer(best: list[Sentence], state: _State) -> tuple[str, list[Citation]]:
     """A question's answer: what another section already quotes is pointed to, not repeated; the rest is quoted."""
     quoted = [s for s in best if s.text in state.quoted_in]
-    fresh = [s for s in best if s.text not in state.quoted_in]
+    # When the best of it is already quoted elsewhere, weaker sentences quoted here would only blur the pointer.
+    fresh = [s for s in best if s.text not in state.quoted_in] if best and best[0].text not in state.quoted_in else []
     answer, citations = [], []
     if fresh:
         part = _extract_section(QUESTIONS, reading_order(fresh), state)

@@ -73,8 +73,9 @@ class Sentence:
     paragraph: int = 0  # which of its passage's paragraphs it stands in
 
     def standalone(self) -> str:
-        """The sentence, led by the one before it when it opens with "They…"/"This…" (for points shown on their own)."""
-        if self.previous and _ANAPHORIC_START.match(self.text):
+        """The sentence, led by the one before it when it opens with "They…"/"This…" (for points shown on their own);
+        not by one that itself leans on an earlier sentence ("For this reason …" before "In addition, …")."""
+        if self.previous and _ANAPHORIC_START.match(self.text) and not points_back(self.previous):
             return f"{self.previous} {self.text}"
         return self.text
 

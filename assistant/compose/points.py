@@ -184,15 +184,10 @@ def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) ->
     """A point in two sentences: the selected one with the sentence that introduces it ("They…") or else the one
     that follows it, which carries its example or its reason. None when an earlier point already said it, or when
     it cannot be said in two: "For this reason, …" opening a paragraph, or "They…" after such a sentence."""
-    if sentence.dangling():
+    if sentence.dangling() or (sentence.previous and points_back(sentence.previous) and points_back(sentence.text)):
         return None
-    lead_in = sentence.previous if sentence.standalone() != sentence.text else None
-    if lead_in is not None and points_back(lead_in):
-        if points_back(sentence.text):
-            return None
-        lead_in = None  # "In addition, …" reads well alone; "For this reason, …" before it does not
-    if lead_in:
-        run = [lead_in, sentence.text]
+    if sentence.standalone() != sentence.text:
+        run = [sentence.previous, sentence.text]
     elif follower and not is_signpost(follower) and len(f"{sentence.text} {follower}".split()) <= MAX_POINT_WORDS:
         run = [sentence.text, follower]
     else:
