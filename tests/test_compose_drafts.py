@@ -345,3 +345,22 @@ def test_a_briefing_never_quotes_a_sentence_whose_reason_is_in_another_paragraph
     text = "\n".join(s.markdown for s in briefing.sections)
     assert "can unblock a stalled dialogue" in text  # the page is quoted…
     assert "For this reason" not in text  # …but not the sentence that leans on a paragraph it does not quote
+
+
+def test_a_request_in_portuguese_gets_a_briefing_quoting_the_english_guide(tmp_path):
+    from fakes import GUIDE_CHUNKS
+
+    missions_pt = Chunk(
+        id="pt#0", url=f"{SITE}/portugues/ferramentas/11-missoes", title="11. Missões de alto nível", breadcrumb=[], lang="pt",
+        text="Uma missão de alto nível pode desbloquear um diálogo parado com o ministro e a sociedade civil.",
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([*GUIDE_CHUNKS, missions_pt]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    briefing = composer.brief(BriefingRequest(
+        request="Nota para um antigo chefe de Estado que vai à Moldávia, onde o diálogo está parado, para reuniões com o ministro e a sociedade civil",
+        country="Moldova",
+    ))
+    text = "\n".join(s.markdown for s in briefing.sections)
+    # Headings, labels and rationales are English: so are the quotes, not a Portuguese page the request matches.
+    assert "desbloquear" not in text and not any(c.url.endswith("11-missoes") for s in briefing.sections for c in s.citations)
+    assert any(c.url.endswith("11-high-level-missions") for s in briefing.sections for c in s.citations)

@@ -13,8 +13,8 @@ from ..models import Briefing, BriefingRequest, BriefingSection, Citation, Searc
 from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
-from .drafting import Drafting
-from .extractive import ANSWER_LEAD_PAGES, Sentence, passage_sentences, points_back, reading_order, select_sentences
+from .drafting import DRAFT_LANGUAGE, Drafting
+from .extractive import ANSWER_LEAD_PAGES, Sentence, in_language, passage_sentences, points_back, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
@@ -258,7 +258,8 @@ def _quotable(hits: list[SearchHit], country: str | None) -> list[Sentence]:
     """The passages' sentences a briefing can quote; not "For this reason, …" opening a paragraph, whose reason is
     in another one."""
     elsewhere = unnamed_elsewhere(hits, country)
-    return [s for s in passage_sentences(hits) if not is_signpost(s.text) and s.text not in elsewhere and not s.dangling()]
+    sentences = in_language(passage_sentences(hits), DRAFT_LANGUAGE)
+    return [s for s in sentences if not is_signpost(s.text) and s.text not in elsewhere and not s.dangling()]
 
 
 def _meeting_query(name: str, request: BriefingRequest) -> str:
@@ -327,7 +328,7 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
             markdown=f"Neither the guide nor your notes say anything about the current context in {country}.",
         )
     # The guide's sentences on that country closest to what the request is about, not merely the first found.
-    on_country = country_sentences(guide, country)
+    on_country = in_language(country_sentences(guide, country), DRAFT_LANGUAGE)
     # Every sentence naming the country is worth quoting, however far from the request's wording.
     naming = min(COUNTRY_SENTENCES, sum(mentions(s.text, country) for s in on_country))
     guide_sentences = select_sentences(

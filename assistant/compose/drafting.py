@@ -19,6 +19,11 @@ from .llm import Draft, LLMFailure, invoke_json
 from .prompts import load_prompt
 
 
+# Briefings and talking points are written in English (headings, labels, rationales): they quote the guide's English
+# pages, not a Portuguese page that a request in Portuguese happens to match. The user's notes stay in their language.
+DRAFT_LANGUAGE = "en"
+
+
 class ComposeError(ValueError):
     """Input the composer cannot work with; str(e) is the message to show."""
 

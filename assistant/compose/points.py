@@ -11,8 +11,8 @@ from ..models import Chunk, SearchHit, TalkingPoint, TalkingPoints
 from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, is_audience_page, is_audience_role_page, resolve_audience
 from .citations import CitationRegistry, passages_block, resolve_citations, strip_citations
-from .drafting import Drafting
-from .extractive import Sentence, passage_sentences, points_back, select_sentences
+from .drafting import DRAFT_LANGUAGE, Drafting
+from .extractive import Sentence, in_language, passage_sentences, points_back, select_sentences
 from .llm import UNUSABLE_NOTICE, LLMFailure
 from .places import case_countries, countries_in
 from .text import is_signpost
@@ -117,7 +117,7 @@ def _extract_points(
     """Each facet's best sentences from its own passages, none repeating what an earlier facet said."""
     name = AUDIENCES[key]
     embed = drafting.retriever.embed
-    everything = passage_sentences(_unique([h for _, hits in facets for h in hits]))
+    everything = in_language(passage_sentences(_unique([h for _, hits in facets for h in hits])), DRAFT_LANGUAGE)
     followers = {(s.chunk.id, s.previous): s.text for s in everything}
     selected = _facet_sentences(key, topic, facets, embed)
     registry = CitationRegistry()
@@ -140,7 +140,7 @@ def _facet_sentences(key: str, topic: str | None, facets: list[tuple[Facet, list
     name = AUDIENCES[key]
     selected: list[Sentence] = []
     for facet, hits in facets:
-        sentences = [s for s in passage_sentences(hits) if not is_signpost(s.text)]
+        sentences = [s for s in in_language(passage_sentences(hits), DRAFT_LANGUAGE) if not is_signpost(s.text)]
         query = facet_query(facet, name, topic)
         if facet.kind == "audience" and topic_query(topic):
             query = f"{name}: {topic_query(topic)}"
