@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from assistant import cli
 from assistant.compose import Composer
-from assistant.evaluation import DatasetError, EvalItem
+from assistant.evaluation import DatasetError, EvalItem, load_dataset
 from assistant.evaluation.drafts import (
     LABELS_PATH,
     MUST_COVER_THRESHOLD,
@@ -147,7 +147,11 @@ def test_a_phrase_whose_words_a_section_uses_scores_higher_than_cosine_alone():
 def test_the_shipped_labels_are_pairs_of_both_kinds_each_tied_to_the_text_read():
     labels = load_labels(LABELS_PATH)
     assert len(labels) >= 60 and {label.label for label in labels} == {True, False}
-    assert all(label.task_id.startswith("d") and len(label.text_sha1) == 12 for label in labels)
+    # Drafting lines of the public set (d…) or of the probe (pd…), each label tied to the text that was read.
+    assert all(label.task_id.startswith(("d", "pd")) and len(label.text_sha1) == 12 for label in labels)
+    public_ids = {item.id for item in load_dataset(LABELS_PATH.parent / "public.jsonl")}
+    probe_ids = {item.id for item in load_dataset(LABELS_PATH.parent / "probe.jsonl")}
+    assert {label.task_id for label in labels} <= public_ids | probe_ids
 
 
 def test_a_broken_label_file_is_a_dataset_error(tmp_path):
