@@ -13,13 +13,13 @@ from ..models import Briefing, BriefingRequest, BriefingSection, Citation, Searc
 from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
-from .drafting import DRAFT_LANGUAGE, Drafting
+from .drafting import DRAFT_LANGUAGE, Drafting, quotable_sentences
 from .extractive import ANSWER_LEAD_PAGES, Sentence, in_language, passage_sentences, points_back, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
 from .requests import complete_request, request_gaps, request_questions
-from .text import asks_about_the_world, asks_for_live_facts, fold, is_signpost
+from .text import asks_about_the_world, asks_for_live_facts, fold
 
 LOCAL_CONTEXT = "Local context"
 QUESTIONS = "Your questions"
@@ -255,11 +255,10 @@ def question_queries(questions: list[str], country: str | None = None, *, in_gui
 
 
 def _quotable(hits: list[SearchHit], country: str | None) -> list[Sentence]:
-    """The passages' sentences a briefing can quote; not "For this reason, …" opening a paragraph, whose reason is
-    in another one."""
+    """The passages' sentences a briefing can quote: not another country's case told without naming it, nor
+    "For this reason, …" opening a paragraph, whose reason is in another one."""
     elsewhere = unnamed_elsewhere(hits, country)
-    sentences = in_language(passage_sentences(hits), DRAFT_LANGUAGE)
-    return [s for s in sentences if not is_signpost(s.text) and s.text not in elsewhere and not s.dangling()]
+    return [s for s in quotable_sentences(hits) if s.text not in elsewhere and not s.dangling()]
 
 
 def _meeting_query(name: str, request: BriefingRequest) -> str:

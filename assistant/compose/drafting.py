@@ -12,9 +12,9 @@ from ..models import SearchHit
 from ..retrieval import Retriever, SearchFilters
 from ..settings import Settings
 from .citations import CitationRegistry
-from .extractive import extract_pieces, in_language, label_sentences, passage_sentences, retrieval_confidence
+from .extractive import Sentence, extract_pieces, in_language, label_sentences, passage_sentences, retrieval_confidence
 from .places import country_sentences, other_countries_sentences
-from .text import question_language, with_guide_terms
+from .text import is_signpost, question_language, with_guide_terms
 from .llm import Draft, LLMFailure, invoke_json
 from .prompts import load_prompt
 
@@ -22,6 +22,11 @@ from .prompts import load_prompt
 # Briefings and talking points are written in English (headings, labels, rationales): they quote the guide's English
 # pages, not a Portuguese page that a request in Portuguese happens to match. The user's notes stay in their language.
 DRAFT_LANGUAGE = "en"
+
+
+def quotable_sentences(hits: list[SearchHit]) -> list[Sentence]:
+    """The sentences a briefing or talking point may quote: in the drafts' language, no signpost to another page."""
+    return [s for s in in_language(passage_sentences(hits), DRAFT_LANGUAGE) if not is_signpost(s.text)]
 
 
 class ComposeError(ValueError):

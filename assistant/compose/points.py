@@ -11,11 +11,10 @@ from ..models import Chunk, SearchHit, TalkingPoint, TalkingPoints
 from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, is_audience_page, is_audience_role_page, resolve_audience
 from .citations import CitationRegistry, passages_block, resolve_citations, strip_citations
-from .drafting import DRAFT_LANGUAGE, Drafting
-from .extractive import Sentence, in_language, passage_sentences, points_back, select_sentences
+from .drafting import Drafting, quotable_sentences
+from .extractive import Sentence, points_back, select_sentences
 from .llm import UNUSABLE_NOTICE, LLMFailure
 from .places import case_countries, countries_in
-from .text import is_signpost
 
 MAX_POINTS = 8
 MAX_CASE_COUNTRIES = 2  # a sentence naming more lists countries rather than telling a case
@@ -117,7 +116,7 @@ def _extract_points(
     """Each facet's best sentences from its own passages, none repeating what an earlier facet said."""
     name = AUDIENCES[key]
     embed = drafting.retriever.embed
-    everything = in_language(passage_sentences(_unique([h for _, hits in facets for h in hits])), DRAFT_LANGUAGE)
+    everything = quotable_sentences(_unique([h for _, hits in facets for h in hits]))
     followers = {(s.chunk.id, s.previous): s.text for s in everything}
     selected = _facet_sentences(key, topic, facets, embed)
     registry = CitationRegistry()
@@ -125,7 +124,7 @@ def _extract_points(
     points = [point for s in selected if (point := _point(s, key, topic, followers, said, registry))][:MAX_POINTS]
     if len(points) < MAX_POINTS:
         # Facets fall short when a sentence was already said: top up from everything retrieved, closest to both.
-        unsaid = [s for s in everything if s.text not in said and not is_signpost(s.text)]
+        unsaid = [s for s in everything if s.text not in said]
         query = f"{name} {topic_query(topic)}".strip()
         ranked = select_sentences(query, unsaid, embed, len(unsaid), at_least=len(unsaid), after=selected)
         for sentence in ranked:
@@ -140,7 +139,7 @@ def _facet_sentences(key: str, topic: str | None, facets: list[tuple[Facet, list
     name = AUDIENCES[key]
     selected: list[Sentence] = []
     for facet, hits in facets:
-        sentences = [s for s in in_language(passage_sentences(hits), DRAFT_LANGUAGE) if not is_signpost(s.text)]
+        sentences = quotable_sentences(hits)
         query = facet_query(facet, name, topic)
         if facet.kind == "audience" and topic_query(topic):
             query = f"{name}: {topic_query(topic)}"
@@ -188,7 +187,7 @@ def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) ->
         return None
     if sentence.standalone() != sentence.text:
         run = [sentence.previous, sentence.text]
-    elif follower and not is_signpost(follower) and len(f"{sentence.text} {follower}".split()) <= MAX_POINT_WORDS:
+    elif follower and len(f"{sentence.text} {follower}".split()) <= MAX_POINT_WORDS:
         run = [sentence.text, follower]
     else:
         run = [sentence.text]
