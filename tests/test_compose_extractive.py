@@ -389,3 +389,6 @@ def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_anot
     assert leaning.standalone() == "In addition, the host keeps the minutes."
     assert Sentence("For this reason, the host chairs.", host, 0, 0).dangling()
     assert not Sentence("Nevertheless, the host chairs.", host, 0, 0).dangling()  # a turn of thought reads alone
+    assert Sentence("Yet this is what the sessions are for.", host, 0, 0).dangling()  # the conjunction hides "this"
+    assert Sentence("As a consequence, the host chairs.", host, 0, 0).standalone() == "As a consequence, the host chairs."
+    assert not Sentence("Yesterday the host chaired.", host, 0, 0).dangling()

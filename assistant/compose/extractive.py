@@ -36,7 +36,9 @@ Embed = Callable[[list[str]], np.ndarray]
 
 _ANAPHORIC_START = re.compile(
     r"^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
-    r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a result|in doing so|otherwise|as such"
+    r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a (?:result|consequence)|in doing so|otherwise|as such"
+    # "Yet this is exactly…", "But they…": a conjunction does not stop the pronoun pointing back.
+    r"|(?:yet|but|and|so|still|even so),?\s+(?:this|that|these|those|such|they|it|its|their)"
     r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
     # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
@@ -50,7 +52,7 @@ _ANAPHORIC_START = re.compile(
 # Openings that only mark a turn of thought ("Nevertheless, …"): the sentence still reads alone.
 _TURN_ONLY = re.compile(
     r"^(?:however|nevertheless|on the contrary|moreover|furthermore|therefore|thus|hence|consequently|accordingly"
-    r"|likewise|similarly|in turn|in addition|as a result|otherwise|no entanto|contudo|sin embargo)\b",
+    r"|likewise|similarly|in turn|in addition|as a (?:result|consequence)|otherwise|no entanto|contudo|sin embargo)\b",
     re.I,
 )
 
