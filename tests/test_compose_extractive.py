@@ -392,3 +392,7 @@ def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_anot
     assert Sentence("Yet this is what the sessions are for.", host, 0, 0).dangling()  # the conjunction hides "this"
     assert Sentence("As a consequence, the host chairs.", host, 0, 0).standalone() == "As a consequence, the host chairs."
     assert not Sentence("Yesterday the host chaired.", host, 0, 0).dangling()
+    assert Sentence("Experience shows, however, that they join late.", host, 0, 0).dangling()
+    assert Sentence("Naturally, these elites have other priorities.", host, 0, 0).dangling()
+    assert not Sentence("However, the minister joined late.", host, 0, 0).dangling()
+    assert not Sentence("Naturally, the minister has other priorities.", host, 0, 0).dangling()

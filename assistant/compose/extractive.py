@@ -34,11 +34,16 @@ LEXICAL_CONFIDENCE_WEIGHT = 0.5  # word overlap counts half as much as cosine si
 Embed = Callable[[list[str]], np.ndarray]
 
 
+# "Yet this is exactly…", "Experience shows, however, that they…", "Naturally, these elites…": a few words that
+# only lead in do not stop the pronoun after them pointing back.
+_PRONOUN_AFTER_LEAD = (
+    r"^(?:(?:yet|but|and|so|still|even so|however|nevertheless|moreover|therefore|thus|naturally|of course|indeed|in fact"
+    r"|in practice|in reality|clearly|obviously|experience shows|generally|usually|often|also|sometimes|above all"
+    r"|in particular|in short|in other words|as a rule)(?:,|\s+that)?\s+){1,3}(?:that\s+)?(?:this|these|those|such|they|its|their)\b"
+)
 _ANAPHORIC_START = re.compile(
-    r"^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
+    _PRONOUN_AFTER_LEAD + r"|^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
     r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a (?:result|consequence)|in doing so|otherwise|as such"
-    # "Yet this is exactly…", "But they…": a conjunction does not stop the pronoun pointing back.
-    r"|(?:yet|but|and|so|still|even so),?\s+(?:this|that|these|those|such|they|it|its|their)"
     r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
     # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
@@ -58,8 +63,9 @@ _TURN_ONLY = re.compile(
 
 
 def points_back(text: str) -> bool:
-    """Whether a sentence's meaning lies in an earlier one ("For this reason, …"; "Nevertheless, …" only marks a turn)."""
-    return bool(_ANAPHORIC_START.match(text)) and not _TURN_ONLY.match(text)
+    """Whether a sentence's meaning lies in an earlier one ("For this reason, …"; "Nevertheless, …" only marks a
+    turn, "Nevertheless, they…" does not)."""
+    return bool(_ANAPHORIC_START.match(text)) and (not _TURN_ONLY.match(text) or bool(re.match(_PRONOUN_AFTER_LEAD, text, re.I)))
 
 
 _TITLE_DASH = re.compile(r"^(.{3,90}?)\s+[–—-]\s+\S")
