@@ -199,3 +199,16 @@ def test_the_out_of_scope_set_is_unanswerable_questions_none_of_them_in_the_publ
     assert len(scope) >= 60 and len({item.id for item in scope}) == len(scope)
     assert all(item.kind == "qa" and not item.answerable and "unanswerable" in item.tags for item in scope)
     assert not public & {item.question.casefold() for item in scope}
+
+
+@pytest.mark.parametrize("name", ["probe.jsonl", "dev.jsonl"])
+def test_the_measuring_sets_load_with_unique_ids_none_copied_from_the_public_set(name):
+    from assistant.evaluation import load_dataset
+
+    items = load_dataset(DATASET.with_name(name))
+    public = {row["question"].casefold() for row in _load_rows() if row.get("kind") == "qa"}
+    assert len({item.id for item in items}) == len(items)
+    assert not public & {item.question.casefold() for item in items if item.kind == "qa"}
+    if CORPUS.is_dir():
+        pages = _corpus_pages()
+        assert not [u for item in items for u in item.expected_urls if u not in pages]
