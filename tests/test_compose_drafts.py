@@ -331,7 +331,7 @@ def test_a_question_answered_elsewhere_points_there_and_quotes_only_what_is_bett
     assert _answer([new], state)[0] == "See the answer above [2]."
 
 
-def test_a_briefing_never_quotes_a_sentence_whose_reason_is_in_another_paragraph(tmp_path):
+def test_a_briefing_quotes_a_sentence_whose_reason_is_in_the_paragraph_before_only_after_that_reason(tmp_path):
     from fakes import GUIDE_CHUNKS
 
     visits = Chunk(
@@ -344,7 +344,8 @@ def test_a_briefing_never_quotes_a_sentence_whose_reason_is_in_another_paragraph
     briefing = composer.brief(BriefingRequest(request=MOLDOVA))
     text = "\n".join(s.markdown for s in briefing.sections)
     assert "can unblock a stalled dialogue" in text  # the page is quoted…
-    assert "For this reason" not in text  # …but not the sentence that leans on a paragraph it does not quote
+    # …and "For this reason" only right after the reason, which stands in the paragraph before it
+    assert text.count("For this reason") == text.count("can unblock a stalled dialogue. For this reason")
 
 
 def test_a_request_in_portuguese_gets_a_briefing_quoting_the_english_guide(tmp_path):

@@ -142,7 +142,7 @@ def test_the_case_is_one_country_s_story_not_a_list_of_countries(tmp_path):
     assert [p.rationale for p in cases] == ["What the guide reports from Georgia (“Funding the roadmap”)."]
 
 
-def test_a_sentence_whose_reason_lies_in_another_paragraph_is_not_a_point_on_its_own(tmp_path):
+def test_a_sentence_whose_reason_lies_in_the_paragraph_before_is_a_point_only_with_that_reason(tmp_path):
     media = page(
         "guide/who-is-involved/the-stakeholders/media", "Media",
         "Early coverage of a fragile dialogue can harden the positions of the participants.\n\n"
@@ -153,6 +153,7 @@ def test_a_sentence_whose_reason_lies_in_another_paragraph_is_not_a_point_on_its
     composer = Composer(offline_settings(tmp_path), FakeRetriever([*CHUNKS[:-1], media]))
     composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
     said = [p.point for p in composer.points("media", "briefing journalists on the dialogue and the roadmap").points]
-    assert not any("For this reason" in point for point in said)
+    leaning = [point for point in said if "For this reason" in point]
+    assert all("harden the positions of the participants. For this reason" in point for point in leaning)
     # A turn of thought ("Nevertheless, …") reads well alone and may be a point.
     assert any("Nevertheless, journalists can explain" in point for point in said)

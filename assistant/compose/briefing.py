@@ -14,12 +14,12 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
 from .drafting import DRAFT_LANGUAGE, Drafting, quotable_sentences
-from .extractive import ANSWER_LEAD_PAGES, Sentence, in_language, passage_sentences, points_back, reading_order, select_sentences
+from .extractive import ANSWER_LEAD_PAGES, Sentence, in_language, passage_sentences, reading_order, select_sentences
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
 from .requests import complete_request, request_gaps, request_questions
-from .text import asks_about_the_world, asks_for_live_facts, fold
+from .text import asks_about_the_world, asks_for_live_facts, fold, points_back
 
 LOCAL_CONTEXT = "Local context"
 QUESTIONS = "Your questions"
@@ -193,7 +193,7 @@ def _questions(drafting: Drafting, questions: list[str], request: BriefingReques
         said = {s.text for s in state.used}
         candidates = [
             s for s in _quotable(hits, request.country)
-            if not _names_another_country(s.text, request.country) and not (s.previous in said and points_back(s.text))
+            if not _names_another_country(s.text, request.country) and not (s.antecedent in said and points_back(s.text))
         ]
         # Chosen as a chat answer is: the pages retrieved first lead, so "how should the first phase be convened?"
         # quotes the page on convening, not the nearest-sounding sentence on phases.
@@ -379,12 +379,13 @@ def _extract_section(
                 citations.append(citation)
             mark = "*Your notes:* " if mark_notes and sentence.chunk.source_kind == "note" else ""
             # "This allows the host…" is read with the sentence it refers to, unless that one was just quoted.
-            text = sentence.text if i > 0 and group[i - 1].text == sentence.previous else sentence.standalone()
+            text = sentence.text if i > 0 and group[i - 1].text == sentence.antecedent else sentence.standalone()
             if text != sentence.text:
-                if any(s.text == sentence.previous for s in state.used):  # quoted in another section: once is enough
+                lead = sentence.lead_in()
+                if any(s.text in lead for s in state.used):  # quoted in another section: once is enough
                     text = sentence.text
                 else:
-                    state.used.append(replace(sentence, text=sentence.previous, previous=None))
+                    state.used.extend(replace(sentence, text=line, previous=None, earlier=()) for line in lead)
             cited.append(f"{mark}{text} [{citation.n}]")
         if bullets:
             lines.extend(f"- {text}" for text in cited)

@@ -10,13 +10,17 @@ import numpy as np
 
 from ..models import Chunk, Citation, SearchHit
 from .citations import CitationRegistry, passage_text
-from .text import is_full_sentence, keyword_overlap, keywords, looks_like_injection, prose_blocks, split_sentences, strip_markup
+from .text import (
+    is_full_sentence, keyword_overlap, keywords, leans_on_previous, looks_like_injection, points_back, prose_blocks, split_sentences,
+    strip_markup,
+)
 
 EXTRACT_LABEL = "*Extract from the INSPIRED guide — no language model used.*"
 EXTRACT_LABEL_WITH_NOTES = "*Extract from the INSPIRED guide and your notes — no language model used.*"
 NOT_COVERED = "The guide does not cover this."
 SENTENCES_FOR_LENGTH = {"short": 2, "normal": 4, "long": 7}
 ANSWER_LEAD_PAGES = 2
+MAX_LEAD_IN = 2  # sentences shown before one that points back ("This is why…"); it is left out if it needs more
 
 # Sentence score = query similarity + these bonuses; weights picked so similarity dominates.
 LEXICAL_WEIGHT = 0.3
@@ -34,40 +38,6 @@ LEXICAL_CONFIDENCE_WEIGHT = 0.5  # word overlap counts half as much as cosine si
 Embed = Callable[[list[str]], np.ndarray]
 
 
-# "Yet this is exactly…", "Experience shows, however, that they…", "Naturally, these elites…": a few words that
-# only lead in do not stop the pronoun after them pointing back.
-_PRONOUN_AFTER_LEAD = (
-    r"^(?:(?:yet|but|and|so|still|even so|however|nevertheless|moreover|therefore|thus|naturally|of course|indeed|in fact"
-    r"|in practice|in reality|clearly|obviously|experience shows|generally|usually|often|also|sometimes|above all"
-    r"|in particular|in short|in other words|as a rule)(?:,|\s+that)?\s+){1,3}(?:that\s+)?(?:this|these|those|such|they|its|their)\b"
-)
-_ANAPHORIC_START = re.compile(
-    _PRONOUN_AFTER_LEAD + r"|^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
-    r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a (?:result|consequence)|in doing so|otherwise|as such"
-    r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
-    r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
-    # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
-    r"|^(?:to|in|for|on|by|with|because of|given|despite|beyond|after|at|from|under)\s+(?:[\w'-]+\s+){0,3}?"
-    r"(?:this|that|these|those|such|them)\b[^,.;]{0,40},"
-    r"|^(?:there|here|then|at the time|at that point),",  # "There, the committee head undertook…": where is there?
-    re.I,
-)
-
-
-# Openings that only mark a turn of thought ("Nevertheless, …"): the sentence still reads alone.
-_TURN_ONLY = re.compile(
-    r"^(?:however|nevertheless|on the contrary|moreover|furthermore|therefore|thus|hence|consequently|accordingly"
-    r"|likewise|similarly|in turn|in addition|as a (?:result|consequence)|otherwise|no entanto|contudo|sin embargo)\b",
-    re.I,
-)
-
-
-def points_back(text: str) -> bool:
-    """Whether a sentence's meaning lies in an earlier one ("For this reason, …"; "Nevertheless, …" only marks a
-    turn, "Nevertheless, they…" does not)."""
-    return bool(_ANAPHORIC_START.match(text)) and (not _TURN_ONLY.match(text) or bool(re.match(_PRONOUN_AFTER_LEAD, text, re.I)))
-
-
 _TITLE_DASH = re.compile(r"^(.{3,90}?)\s+[–—-]\s+\S")
 
 
@@ -79,17 +49,37 @@ class Sentence:
     position: int
     previous: str | None = None  # the sentence before it in the same paragraph
     paragraph: int = 0  # which of its passage's paragraphs it stands in
+    earlier: tuple[str, ...] = ()  # the sentences before it in its passage, nearest last: what "This…" may refer to
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        return self.earlier or ((self.previous,) if self.previous else ())
+
+    @property
+    def antecedent(self) -> str | None:
+        """The sentence before it in its passage, in its paragraph or the one before."""
+        return self.context[-1] if self.context else None
+
+    def lead_in(self) -> list[str]:
+        """The sentences it has to be read after: none when it reads alone, the one before it ("They…"), or the two
+        before when that one leans back too ("It may therefore… That is why…"); none either when it leans on more.
+        A turn of thought ("Nevertheless, …") reads alone too, so it is only led by a sentence that does."""
+        if not leans_on_previous(self.text) or not self.context:
+            return []
+        if not points_back(self.text):
+            return [] if points_back(self.context[-1]) else [self.context[-1]]
+        for start in range(len(self.context) - 1, max(len(self.context) - 1 - MAX_LEAD_IN, -1), -1):
+            if not points_back(self.context[start]):
+                return list(self.context[start:])
+        return []
 
     def standalone(self) -> str:
-        """The sentence, led by the one before it when it opens with "They…"/"This…" (for points shown on their own);
-        not by one that itself leans on an earlier sentence ("For this reason …" before "In addition, …")."""
-        if self.previous and _ANAPHORIC_START.match(self.text) and not points_back(self.previous):
-            return f"{self.previous} {self.text}"
-        return self.text
+        """The sentence, led by what it refers to (for a sentence shown on its own)."""
+        return " ".join([*self.lead_in(), self.text])
 
     def dangling(self) -> bool:
-        """Whether it points back to something outside its paragraph, and cannot be read alone."""
-        return self.previous is None and points_back(self.text)
+        """Whether it points back to something it cannot be shown with, and cannot be read alone."""
+        return points_back(self.text) and not self.lead_in()
 
 
 def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
@@ -100,6 +90,7 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
     titles = {hit.chunk.title.casefold(): hit.chunk.url for hit in hits}
     for rank, hit in enumerate(hits):
         position = 0
+        earlier: list[str] = []
         for paragraph, block in enumerate(prose_blocks(hit.chunk.text)):
             previous = None
             for sentence in split_sentences(block):
@@ -111,10 +102,11 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
                 )
                 if usable and key not in seen:
                     seen.add(key)
-                    found.append(Sentence(sentence, hit.chunk, rank, position, previous, paragraph))
+                    found.append(Sentence(sentence, hit.chunk, rank, position, previous, paragraph, tuple(earlier[-MAX_LEAD_IN:])))
                     position += 1
                 # A short lead-in ("Mongolia offers an example.") is not quoted alone but tells what "There, …" means.
                 previous = None if looks_like_injection(sentence) else sentence
+                earlier = [] if previous is None else [*earlier, sentence]
     return found
 
 
@@ -242,7 +234,7 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
             lead = "" if not pieces else ("\n\n" if i == 0 else " ")
             if i == 0 and sentence.chunk.source_kind == "note":
                 lead += "*Your notes:* "
-            follows_its_previous = i > 0 and group[i - 1].text == sentence.previous
+            follows_its_previous = i > 0 and group[i - 1].text == sentence.antecedent
             text = sentence.text if follows_its_previous else sentence.standalone()
             pieces.append(f"{lead}{text} [{registry.number(sentence.chunk)}]")
     return pieces

@@ -12,9 +12,10 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, is_audience_page, is_audience_role_page, resolve_audience
 from .citations import CitationRegistry, passages_block, resolve_citations, strip_citations
 from .drafting import Drafting, quotable_sentences
-from .extractive import Sentence, points_back, select_sentences
+from .extractive import Sentence, select_sentences
 from .llm import UNUSABLE_NOTICE, LLMFailure
 from .places import case_countries, countries_in
+from .text import points_back
 
 MAX_POINTS = 8
 MAX_CASE_COUNTRIES = 2  # a sentence naming more lists countries rather than telling a case
@@ -183,15 +184,15 @@ def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) ->
     """A point in two sentences: the selected one with the sentence that introduces it ("They…") or else the one
     that follows it, which carries its example or its reason. None when an earlier point already said it, or when
     it cannot be said in two: "For this reason, …" opening a paragraph, or "They…" after such a sentence."""
-    if sentence.dangling() or (sentence.previous and points_back(sentence.previous) and points_back(sentence.text)):
+    if sentence.dangling():
         return None
-    if sentence.standalone() != sentence.text:
-        run = [sentence.previous, sentence.text]
+    if lead := sentence.lead_in():
+        run = [*lead, sentence.text]
     elif follower and len(f"{sentence.text} {follower}".split()) <= MAX_POINT_WORDS:
         run = [sentence.text, follower]
     else:
         run = [sentence.text]
-    if sentence.text in said or (run[0] == sentence.previous and sentence.previous in said):
+    if sentence.text in said or any(text in said for text in lead):
         return None  # said already, or "It also…" when what "it" is was said in another point
     run = [text for text in run if text not in said]
     said.update(run)

@@ -351,3 +351,43 @@ def question_language(text: str) -> str | None:
     ranked = sorted(counts.values(), reverse=True)
     best = max(counts, key=counts.get)
     return best if ranked[0] >= 2 and ranked[0] > ranked[1] else None
+
+
+# "Yet this is exactly…", "Experience shows, however, that they…", "Naturally, these elites…": a few words that
+# only lead in do not stop the pronoun after them pointing back.
+_PRONOUN_AFTER_LEAD = (
+    r"^(?:(?:yet|but|and|so|still|even so|however|nevertheless|moreover|therefore|thus|naturally|of course|indeed|in fact"
+    r"|in practice|in reality|clearly|obviously|experience shows|generally|usually|often|also|sometimes|above all"
+    r"|in particular|in short|in other words|as a rule)(?:,|\s+that)?\s+){1,3}(?:that\s+)?(?:this|these|those|such|they|its|their)\b"
+)
+_ANAPHORIC_START = re.compile(
+    _PRONOUN_AFTER_LEAD + r"|^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
+    r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a (?:result|consequence)|in doing so|otherwise|as such"
+    r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
+    r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
+    # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
+    r"|^(?:to|in|for|on|by|with|because of|given|despite|beyond|after|at|from|under)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:this|that|these|those|such|them)\b[^,.;]{0,40},"
+    r"|^(?:there|here|then|at the time|at that point),",  # "There, the committee head undertook…": where is there?
+    re.I,
+)
+
+
+# Openings that only mark a turn of thought ("Nevertheless, …"): the sentence still reads alone.
+_TURN_ONLY = re.compile(
+    r"^(?:however|nevertheless|on the contrary|moreover|furthermore|therefore|thus|hence|consequently|accordingly"
+    r"|likewise|similarly|in turn|in addition|as a (?:result|consequence)|otherwise|no entanto|contudo|sin embargo)\b",
+    re.I,
+)
+
+
+def points_back(text: str) -> bool:
+    """Whether a sentence's meaning lies in an earlier one ("For this reason, …"; "Nevertheless, …" only marks a
+    turn, "Nevertheless, they…" does not)."""
+    return bool(_ANAPHORIC_START.match(text)) and (not _TURN_ONLY.match(text) or bool(re.match(_PRONOUN_AFTER_LEAD, text, re.I)))
+
+
+def leans_on_previous(text: str) -> bool:
+    """Whether a sentence opens by linking to the one before it ("They…", "Nevertheless, …"): read after it when it can be."""
+    return bool(_ANAPHORIC_START.match(text))
+
