@@ -377,34 +377,32 @@ def test_a_question_in_users_words_is_not_declined_for_not_using_the_guides_term
     assert composer.ask(question).abstained
 
 
-def test_a_paragraph_opening_on_this_is_read_with_the_paragraph_before_within_its_passage():
+def _sentences_of(url_path: str, text: str) -> dict:
     from assistant.compose.extractive import passage_sentences
     from assistant.models import SearchHit
 
-    unions = Chunk(
-        id="u#0", url=f"{SITE}/guide/who-is-involved/the-stakeholders/social-agents", title="Social agents", breadcrumb=[],
-        text="Some fear that a wider dialogue weakens the talks between unions and employers.\n\n"
-             "This is a fair worry, but it misses the workers whom no union represents.",
-    )
-    concern = {s.text: s for s in passage_sentences([SearchHit(chunk=unions, score=1.0)])}
-    worry = concern["This is a fair worry, but it misses the workers whom no union represents."]
+    chunk = Chunk(id=f"{url_path}#0", url=f"{SITE}/{url_path}", title=url_path, breadcrumb=[], text=text)
+    return {s.text: s for s in passage_sentences([SearchHit(chunk=chunk, score=1.0)])}
+
+
+def test_a_paragraph_opening_on_this_is_read_with_the_paragraph_before_within_its_passage():
+    worry = _sentences_of(
+        "guide/social-agents",
+        "Some fear that a wider dialogue weakens the talks between unions and employers.\n\n"
+        "This is a fair worry, but it misses the workers whom no union represents.",
+    )["This is a fair worry, but it misses the workers whom no union represents."]
     assert worry.standalone().startswith("Some fear that a wider dialogue weakens")
     assert not worry.dangling()
-    first = Chunk(id="u#1", url=unions.url, title=unions.title, breadcrumb=[], text="This is why the unions stay away from it.")
-    (alone,) = passage_sentences([SearchHit(chunk=first, score=1.0)])
+    (alone,) = _sentences_of("guide/social-agents", "This is why the unions stay away from it.").values()
     assert alone.dangling() and alone.standalone() == alone.text  # what "this" is lies in another passage
 
 
 def test_a_sentence_leaning_on_one_that_leans_back_too_is_read_after_both_and_never_after_three():
-    from assistant.compose.extractive import passage_sentences
-    from assistant.models import SearchHit
-
-    events = Chunk(
-        id="e#0", url=f"{SITE}/toolkit/the-tools/8-public-events", title="8. Public events", breadcrumb=[],
-        text="Publicity can scare off participants who are still building trust. It may therefore be wise to wait. "
-             "That is why the conference comes at the end. This is also why it is short.",
+    by_text = _sentences_of(
+        "toolkit/8-public-events",
+        "Publicity can scare off participants who are still building trust. It may therefore be wise to wait. "
+        "That is why the conference comes at the end. This is also why it is short.",
     )
-    by_text = {s.text: s for s in passage_sentences([SearchHit(chunk=events, score=1.0)])}
     assert by_text["That is why the conference comes at the end."].standalone() == (
         "Publicity can scare off participants who are still building trust. It may therefore be wise to wait. "
         "That is why the conference comes at the end."
