@@ -108,6 +108,20 @@ def test_a_sentence_that_points_back_is_shown_with_the_one_before_it():
     assert own.standalone() == own.text
 
 
+def test_a_quote_opening_on_they_that_cannot_be_led_in_is_named_after_its_page():
+    from assistant.compose.citations import CitationRegistry
+    from assistant.compose.extractive import reading_order, render_pieces
+
+    groups_text = ["Focus groups gather a few people for a guided talk.", "They also help before a big event."]
+    focus = hit("focus", "Focus groups", groups_text[0])
+    meetings = hit("meetings", "Bilateral meetings", groups_text[1])
+    sentences = passage_sentences([focus, meetings])
+    body = "".join(render_pieces(reading_order(sentences), CitationRegistry()))
+    # "They" would read as the focus groups of the quote above; it is the bilateral meetings.
+    assert "*Bilateral meetings:* They also help before a big event. [2]" in body
+    assert "*Focus groups:*" not in body
+
+
 def test_a_short_lead_in_gives_there_its_place():
     page = hit("case", "A case", "Peru offers an example. There, the host met each ministry alone before the plenary.")
     (there,) = passage_sentences([page])  # the lead-in is too short to quote on its own

@@ -74,6 +74,11 @@ def test_a_marker_after_a_run_of_sentences_backs_the_whole_run():
     assert [s.numbers for s in sentences] == [(2,), (2,), (), (1,)]
 
 
+def test_a_page_label_before_a_quote_is_not_part_of_the_claim():
+    labelled = answer_sentences("*Measuring progress: The Integrated Support Framework (ISF) › Rationale:* It helps donors. [1]")
+    assert [(s.text, s.numbers) for s in labelled] == [("It helps donors.", (1,))]
+
+
 def test_an_invented_sentence_raises_the_unsupported_rate(scorer):
     runs = prompt_runs()
     qa = item(expected_urls=[MISSIONS.url], must_mention=["public weight"])

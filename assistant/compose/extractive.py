@@ -236,6 +236,9 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
                 lead += "*Your notes:* "
             follows_its_previous = i > 0 and group[i - 1].text == sentence.antecedent
             text = sentence.text if follows_its_previous else sentence.standalone()
+            if i == 0 and sentence.chunk.source_kind != "note" and points_back(text):
+                # "They can also be useful…" opening a section: named after its page, not read as the quote above.
+                lead += f"*{' › '.join([sentence.chunk.title, *sentence.chunk.heading_path[-1:]])}:* "
             pieces.append(f"{lead}{text} [{registry.number(sentence.chunk)}]")
     return pieces
 

@@ -30,7 +30,7 @@ _MARKERS_AFTER_STOP = re.compile(r"([.!?…][\"”’)]*)((?:\s*\[\s*\d+(?:\s*(?
 # Whole-line italics are the composer's labels and notices ("*Extract from the guide …*"), not claims;
 # an italic lead-in ending in a colon ("*Your notes:*") is a label too.
 _LABEL_LINE = re.compile(r"^\s*([*_])[^*_\n].*\1\s*$", re.M)
-_LABEL_LEAD = re.compile(r"([*_])[^*_\n]{1,40}:\1\s*")
+_LABEL_LEAD = re.compile(r"([*_])[^*_\n]{1,160}?:\1\s*")
 
 
 @dataclass(frozen=True)
