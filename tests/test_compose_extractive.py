@@ -427,5 +427,8 @@ def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_anot
     assert not Sentence("Yesterday the host chaired.", host, 0, 0).dangling()
     assert Sentence("Experience shows, however, that they join late.", host, 0, 0).dangling()
     assert Sentence("Naturally, these elites have other priorities.", host, 0, 0).dangling()
+    assert Sentence("Riding a wave of nationalism, they attack the funding of NGOs.", host, 0, 0).dangling()
+    assert not Sentence("During the visit, the envoy met the minister.", host, 0, 0).dangling()
+    assert Sentence("Starting from this premise, the institute built a track record.", host, 0, 0).dangling()
     assert not Sentence("However, the minister joined late.", host, 0, 0).dangling()
     assert not Sentence("Naturally, the minister has other priorities.", host, 0, 0).dangling()

@@ -359,6 +359,9 @@ _PRONOUN_AFTER_LEAD = (
     r"^(?:(?:yet|but|and|so|still|even so|however|nevertheless|moreover|therefore|thus|naturally|of course|indeed|in fact"
     r"|in practice|in reality|clearly|obviously|experience shows|generally|usually|often|also|sometimes|above all"
     r"|in particular|in short|in other words|as a rule)(?:,|\s+that)?\s+){1,3}(?:that\s+)?(?:this|these|those|such|they|its|their)\b"
+    # "Taking advantage of the mood, they discredit…": a participle clause before the pronoun does not name it either.
+    r"|^\w+ing\b[^,.;]{0,120},\s+(?:they|these|those|such|its|their)\b"
+    r"|^\w+ing\s+(?:[\w'-]+\s+){0,2}?(?:this|that|these|those|such)\b[^,.;]{0,40},"  # "Starting from this premise, …"
 )
 _ANAPHORIC_START = re.compile(
     _PRONOUN_AFTER_LEAD + r"|^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
