@@ -270,6 +270,34 @@ def test_a_question_naming_a_tool_is_answered_from_that_tool_page(tmp_path):
     assert f"{SITE}/toolkit/the-tools/5-t" not in cited
 
 
+def _two_tools_and_a_portuguese_overview() -> list[Chunk]:
+    def tool(n: int, purpose: str) -> Chunk:
+        return Chunk(id=f"t{n}#1", url=f"{SITE}/toolkit/the-tools/{n}-t", title=f"{n}. Tool {n}", heading_path=["Purpose"],
+                     section="toolkit", tool_number=n, text=purpose)
+
+    overview = Chunk(id="pt#0", url=f"{SITE}/portugues/ferramentas", title="As ferramentas", lang="pt",
+                     text="As ferramentas servem o trabalho coletivo dos participantes no diálogo.")
+    return [tool(4, "To let the participants see a reform that works in a nearby region."),
+            tool(5, "To pair officials with counterparts abroad."), overview]
+
+
+def test_a_question_naming_a_tool_in_portuguese_is_answered_from_the_english_tool_page(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(_two_tools_and_a_portuguese_overview()))
+    composer.abstain_threshold = 0.99  # nothing resembles the question: only the tool it names says it is covered
+    answer = composer.ask("o que é a ferramenta 4?")
+    assert not answer.abstained
+    assert "see a reform that works in a nearby region" in answer.markdown  # not only the Portuguese overview
+    assert f"{SITE}/toolkit/the-tools/5-t" not in [c.url for c in answer.citations]
+
+
+def test_a_tool_the_toolkit_does_not_have_is_said_to_be_missing(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(_two_tools_and_a_portuguese_overview()))
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("what is tool 25 for?")
+    assert answer.abstained and "The toolkit has no tool 25." in answer.markdown
+    assert not composer.ask("what is tool 5 for?").abstained
+
+
 # -- questions the guide cannot answer, though it mentions their country or their words ------------------------
 
 MOLDOVA_CASE = Chunk(

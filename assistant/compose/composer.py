@@ -10,7 +10,7 @@ from typing import Literal
 from langchain_core.language_models import BaseChatModel
 
 from ..models import Answer, Briefing, BriefingRequest, SearchHit, TalkingPoints, ToolAdvice
-from ..retrieval import Retriever
+from ..retrieval import TOOL_MENTION, Retriever
 from ..safety import valid_unicode
 from ..settings import Settings
 from .briefing import write_briefing
@@ -46,6 +46,17 @@ LENGTH_HINTS = {
     "long": "a detailed answer of eight to twelve sentences, with bullet points where they help",
 }
 LANGUAGE_NAMES = {"en": "English", "pt": "Portuguese", "es": "Spanish", "fr": "French", "ru": "Russian"}
+
+
+def names_a_tool(question: str, hits: list[SearchHit]) -> bool:
+    named = {int(n) for n in TOOL_MENTION.findall(question)}
+    return any(h.chunk.tool_number in named for h in hits)
+
+
+def missing_tools(question: str, hits: list[SearchHit]) -> list[int]:
+    """The tool numbers a question names ("tool 25") when it names only tools that no passage found belongs to:
+    a page named outright is always found, so the toolkit has no such tool."""
+    return [] if names_a_tool(question, hits) else sorted({int(n) for n in TOOL_MENTION.findall(question)})
 
 
 @dataclass
@@ -170,10 +181,13 @@ class Composer:
             looks_like_injection(question)
             or asks_for_live_facts(question)
             or asks_about_the_world(question)
-            or confidence < self.abstain_threshold
+            # A question naming a tool the toolkit has ("o que é a ferramenta 11?") is about the guide, however
+            # little its words resemble the page's.
+            or (confidence < self.abstain_threshold and not names_a_tool(question, hits))
             or (self._names_guide_never_uses(question, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
             # "the 2024 referendum": what happened in a year the guide never mentions is not in it.
             or any(not self.retriever.knows(year) for year in years_in(question))
+            or bool(missing_tools(question, hits))
         )
         countries = countries_in(query)
         if countries and not abstain:
@@ -213,6 +227,8 @@ class Composer:
         nearest = [] if injected else nearest_pages(plan.hits)
         # "Who is Moldova's prime minister today?": say where such facts have to come from.
         where_to_look = None if injected else current_affairs_note(plan, CitationRegistry())
+        if missing := missing_tools(plan.question, plan.hits):
+            where_to_look = f"\n\nThe toolkit has no tool {' or '.join(map(str, missing))}."
         return Answer(
             question=plan.question, markdown=abstention_markdown(nearest) + (where_to_look or ""), abstained=True,
             mode="llm" if plan.use_llm else "extractive", nearest=nearest, retrieved=plan.hits,

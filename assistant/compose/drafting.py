@@ -64,11 +64,12 @@ class Drafting:
         language = language or question_language(query)
         # Labels ("Type of tool: …") answer "which tools…?"; to a question naming one tool, other tools' labels are noise.
         named = [h for h in hits if h.named_rank is not None]
-        sentences = in_language(passage_sentences(hits) + label_sentences(named or hits), language)
+        every = passage_sentences(hits) + label_sentences(named or hits)
+        sentences = in_language(every, language)
         # A page the question names outright ("tool 1") is what it asks for, however little its sentences
-        # resemble so short a question.
+        # resemble so short a question, and in whatever language the guide has it ("a ferramenta 11").
         named_urls = {h.chunk.url for h in named}
-        named_sentences = [s for s in sentences if s.chunk.url in named_urls]
+        named_sentences = in_language([s for s in every if s.chunk.url in named_urls], language)
         focus = None
         if countries:
             focus = in_language([s for country in countries for s in country_sentences(hits, country)], language)
