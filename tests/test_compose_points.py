@@ -157,3 +157,16 @@ def test_a_sentence_whose_reason_lies_in_the_paragraph_before_is_a_point_only_wi
     assert all("harden the positions of the participants. For this reason" in point for point in leaning)
     # A turn of thought ("Nevertheless, …") reads well alone and may be a point.
     assert any("Nevertheless, journalists can explain" in point for point in said)
+
+
+def test_only_the_page_named_after_the_audience_is_its_own_page():
+    from assistant.compose.audiences import is_audience_page, is_audience_role_page
+
+    own = page("guide/who-is-involved/the-donor", "The Donor(s)", "Donors fund the process.", ["Guide", "Who is involved?"])
+    phase = page("guide/phases/monitoring-and-donor-alignment-phase", "Monitoring and Donor Alignment Phase",
+                 "The last phase follows the roadmap up.", ["Guide", "Phases"])
+    under_phase = page("guide/phases/monitoring-and-donor-alignment-phase/network", "The network strategy",
+                       "The network carries on.", ["Guide", "Phases", "Monitoring and Donor Alignment Phase"])
+    assert is_audience_page(own, "donors")
+    # a title that mentions donors is not the guide's page on donors, nor are the pages under it donors' roles
+    assert not is_audience_page(phase, "donors") and not is_audience_role_page(under_phase, "donors")

@@ -75,8 +75,9 @@ def is_audience_role_page(chunk: Chunk, key: str) -> bool:
 
 
 def _names_audience(title: str, key: str) -> bool:
+    """The title is the audience's name ("The Donor(s)"), not one that mentions it ("Monitoring and Donor Alignment Phase")."""
     wanted = set(keywords(AUDIENCES[key]))
-    return bool(wanted) and wanted <= set(keywords(title))
+    return bool(wanted) and wanted == set(keywords(title))
 
 
 def audience_named_in(text: str) -> str | None:
