@@ -14,6 +14,7 @@ from typing import Any
 
 import chainlit as cl
 from chainlit.auth import get_current_user
+from chainlit.config import FILES_DIRECTORY
 from chainlit.data import get_data_layer
 from chainlit.input_widget import InputWidget, Select, Switch
 from chainlit.server import app as server_app
@@ -247,6 +248,9 @@ async def drafted(composer, method: str, *args, **kwargs):
 
 
 def downloads(stem: str, draft, to_docx, to_markdown) -> list[cl.File]:
+    # Chainlit keeps sent files under FILES_DIRECTORY, made at import and removed when a server stops: another
+    # server stopping on the same data folder would otherwise make this reply fail and be lost.
+    FILES_DIRECTORY.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="inspired-export-") as folder:
         docx_path = Path(folder) / f"{stem}.docx"
         to_docx(draft, docx_path)

@@ -387,3 +387,15 @@ def test_element_file_route_wins_over_chainlits_catch_all_and_needs_a_login():
     response = TestClient(app.server_app).get("/inspired/files/someone/element/[1]")  # no lifespan: no server start
     assert response.status_code == 401
     assert "html" not in response.headers["content-type"]
+
+
+async def test_drafts_still_arrive_when_another_server_removed_the_files_folder(services, no_persistence, tmp_path, monkeypatch):
+    import chainlit.config
+
+    gone = tmp_path / "removed-by-another-server" / ".files"  # Chainlit deletes its folder when a server stops
+    monkeypatch.setattr(chainlit.config, "FILES_DIRECTORY", gone)
+    monkeypatch.setattr(app, "FILES_DIRECTORY", gone, raising=False)
+    emitter = open_session(h.POINTS, replies=[{"name": "audience", "payload": {"key": "parliaments"}, "label": "Parliaments"}])
+    await say("Help me prepare for Tuesday")
+    assert "parliaments" in emitter.messages()[-1]["output"].lower()
+    assert len([e for e in emitter.elements if e["type"] == "file"]) == 2 and gone.is_dir()
