@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Optional
@@ -38,6 +39,18 @@ def first_run_banner(password: str) -> str:
     )
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether something already listens there. Chainlit would fail to bind, and on its way out remove the files
+    folder that a server running on the same data folder still uses."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free to use
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def register(app: typer.Typer) -> None:
     from .cli import console, fail, load_settings, user_errors
 
@@ -57,6 +70,8 @@ def register(app: typer.Typer) -> None:
         from .index import GuideIndex
 
         settings = load_settings()
+        if port_taken(host, port):
+            fail(f"port {port} on {host} is already in use (another INSPIRED Assistant?): stop it, or pick another with --port.")
         with user_errors():
             if GuideIndex(settings).count() == 0:
                 fail("the guide index is empty: run `inspired ingest` first (or `make run`, which does both).")

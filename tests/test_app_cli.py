@@ -59,6 +59,19 @@ def test_serve_refuses_an_empty_index_with_a_clear_message(data_dir, launched):
     assert not launched
 
 
+def test_serve_on_a_port_in_use_says_so_and_starts_nothing(data_dir, launched, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(GuideIndex, "count", lambda self: 42)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 2 and "already in use" in result.output and "--port" in result.output
+    assert not launched and "Traceback" not in result.output
+
+
 def test_first_serve_creates_admin_prints_password_once_and_starts_chainlit_behind_a_login(data_dir, launched, monkeypatch):
     monkeypatch.setattr(GuideIndex, "count", lambda self: 42)
     first = runner.invoke(cli, ["serve", "--host", "127.0.0.1", "--port", "8123"])
