@@ -53,6 +53,7 @@ class Sentence:
 
     @property
     def context(self) -> tuple[str, ...]:
+        """What it may refer to: ``earlier``, or just ``previous`` for a sentence not read from a passage."""
         return self.earlier or ((self.previous,) if self.previous else ())
 
     @property

@@ -181,9 +181,9 @@ def point_rationale(sentence: Sentence, key: str, topic: str | None) -> str:
 
 
 def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) -> list[str] | None:
-    """A point in two sentences: the selected one with the sentence that introduces it ("They…") or else the one
-    that follows it, which carries its example or its reason. None when an earlier point already said it, or when
-    it cannot be said in two: "For this reason, …" opening a paragraph, or "They…" after such a sentence."""
+    """A point in two or three sentences: the selected one after the one or two it refers to ("They…"), or else with
+    the one that follows it, which carries its example or its reason. None when an earlier point already said it,
+    or when what it refers to cannot be shown with it ("For this reason, …" opening a passage)."""
     if sentence.dangling():
         return None
     if lead := sentence.lead_in():

@@ -363,6 +363,7 @@ _PRONOUN_AFTER_LEAD = (
     r"|^\w+ing\b[^,.;]{0,120},\s+(?:they|these|those|such|its|their)\b"
     r"|^\w+ing\s+(?:[\w'-]+\s+){0,2}?(?:this|that|these|those|such)\b[^,.;]{0,40},"  # "Starting from this premise, …"
 )
+_PRONOUN_LED = re.compile(_PRONOUN_AFTER_LEAD, re.I)
 _ANAPHORIC_START = re.compile(
     _PRONOUN_AFTER_LEAD + r"|^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
     r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a (?:result|consequence)|in doing so|otherwise|as such"
@@ -387,7 +388,7 @@ _TURN_ONLY = re.compile(
 def points_back(text: str) -> bool:
     """Whether a sentence's meaning lies in an earlier one ("For this reason, …"; "Nevertheless, …" only marks a
     turn, "Nevertheless, they…" does not)."""
-    return bool(_ANAPHORIC_START.match(text)) and (not _TURN_ONLY.match(text) or bool(re.match(_PRONOUN_AFTER_LEAD, text, re.I)))
+    return bool(_ANAPHORIC_START.match(text)) and (not _TURN_ONLY.match(text) or bool(_PRONOUN_LED.match(text)))
 
 
 def leans_on_previous(text: str) -> bool:
