@@ -314,6 +314,22 @@ def country_composer(tmp_path):
     return composer
 
 
+def test_one_sentence_that_matches_the_question_closely_counts_towards_answering_it(tmp_path):
+    from assistant.compose.extractive import retrieval_confidence
+
+    revisit = Chunk(
+        id="phases#0", url=f"{SITE}/guide/phases", title="Phases",
+        text="Ports levy tariffs on cargo ships and fishing fleets. Harbour cranes need yearly safety checks. "
+             "The group may go back and redo its earlier analysis when fresh data arrives late. "
+             "Dock workers rotate shifts at dawn and at dusk.",
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([revisit]))
+    question = "Can the group go back and redo its earlier analysis when fresh data arrives late?"
+    hits = composer.retriever.search(question)
+    # the passage as a whole is mostly about ports; one of its sentences is the answer
+    assert composer.confidence(question, hits) > retrieval_confidence(question, hits)
+
+
 def test_a_country_question_the_countrys_passages_answer_is_answered(country_composer):
     answer = country_composer.ask("Who hosted the youth employment dialogue in Moldova?")
     assert not answer.abstained and "local foundation hosted" in answer.markdown
@@ -331,6 +347,7 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
     "Sing me something about the Moldovan dialogue.",
     "Which donors fund the Moldovan dialogue and by how much?",
     "When will the government adopt the Moldovan roadmap?",
+    "Can you convert 500 euros to Moldovan lei for the dialogue?",
 ])
 def test_questions_on_a_country_the_guide_cannot_answer_are_declined(country_composer, question):
     answer = country_composer.ask(question)
@@ -365,6 +382,7 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "Who is the Dialogue Host and who leads the working groups?",
     "When will the host publish the PPA?",
     "How do I sing the praises of the roadmap to a sceptical minister?",
+    "How do we convert the roadmap into an action plan?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)

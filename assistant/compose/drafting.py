@@ -12,7 +12,9 @@ from ..models import SearchHit
 from ..retrieval import Retriever, SearchFilters
 from ..settings import Settings
 from .citations import CitationRegistry
-from .extractive import Sentence, extract_pieces, in_language, label_sentences, passage_sentences, retrieval_confidence
+from .extractive import (
+    Sentence, extract_pieces, in_language, label_sentences, passage_sentences, retrieval_confidence, sentence_confidence,
+)
 from .places import country_sentences, other_countries_sentences
 from .text import is_signpost, question_language, with_guide_terms
 from .llm import Draft, LLMFailure, invoke_json
@@ -80,12 +82,16 @@ class Drafting:
         )
 
     def confidence(self, query: str, hits: list[SearchHit]) -> float:
-        """How well the guide covers a query (see retrieval_confidence). Users say "the host" where the guide
-        says "the Dialogue Host": such a query is also measured in the guide's own terms, and the better counts."""
-        confidence = retrieval_confidence(query, hits)
+        """How well the guide covers a query: its best passages as a whole, or one sentence of them (see
+        retrieval_confidence and sentence_confidence). Users say "the host" where the guide says "the Dialogue
+        Host": such a query is also measured in the guide's own terms, and the better counts."""
+        confidence = self._coverage(query, hits)
         if (in_guide_terms := with_guide_terms(query)) != query:
-            confidence = max(confidence, retrieval_confidence(in_guide_terms, self.search(in_guide_terms)))
+            confidence = max(confidence, self._coverage(in_guide_terms, self.search(in_guide_terms)))
         return confidence
+
+    def _coverage(self, query: str, hits: list[SearchHit]) -> float:
+        return max(retrieval_confidence(query, hits), sentence_confidence(query, hits, self.retriever.embed))
 
     def draft_json(self, user_prompt: str, schema: type[Draft], **values: str) -> Draft:
         if self.chat_model is None:

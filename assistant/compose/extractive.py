@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..index import passage_sentences as index_sentences
 from ..models import Chunk, Citation, SearchHit
 from .citations import CitationRegistry, passage_text
 from .text import (
@@ -34,6 +35,8 @@ LEAD_PAGE_FLOOR = 0.6  # of the best sentence's score: the top page's best sente
 NEXT_PAGE_FLOOR = 0.7  # a further page is quoted first only when its best sentence comes close to the best
 MAX_LABEL_CHARS = 120  # a passage this short with a colon and no sentence is a label
 LEXICAL_CONFIDENCE_WEIGHT = 0.5  # word overlap counts half as much as cosine similarity towards answering at all
+SENTENCE_CONFIDENCE_WEIGHT = 0.8  # one close sentence counts for less than a close passage
+CONFIDENCE_PASSAGES = 3
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -269,10 +272,21 @@ def label_for(quoted: list[Citation]) -> str:
     return EXTRACT_LABEL_WITH_NOTES if any(c.source_kind == "note" for c in quoted) else EXTRACT_LABEL
 
 
+def sentence_confidence(query: str, hits: list[SearchHit], embed: Embed) -> float:
+    """The best cosine between the query and one sentence of the top passages, weighted down: a passage can cover a
+    question in a single sentence ("go back and revisit the assessment when new data arrives") that the passage's
+    own vector, averaged over the rest of it, undersells."""
+    texts = [text for hit in hits[:CONFIDENCE_PASSAGES] for text in index_sentences(hit.chunk.text)]
+    if not texts:
+        return 0.0
+    vectors = np.asarray(embed([query, *texts]), dtype=float)
+    return SENTENCE_CONFIDENCE_WEIGHT * float((vectors[1:] @ vectors[0]).max())
+
+
 def retrieval_confidence(query: str, hits: list[SearchHit]) -> float:
     """How well the best passages match: the higher of their cosine similarity to the query and
     (weighted down) the share of the query's content words they contain."""
-    top = hits[:3]
+    top = hits[:CONFIDENCE_PASSAGES]
     dense = max((h.dense_similarity for h in top if h.dense_similarity is not None), default=0.0)
     query_keywords = keywords(query)
     lexical = max((keyword_overlap(query_keywords, f"{h.chunk.title} {h.chunk.text}") for h in top), default=0.0)

@@ -91,7 +91,8 @@ _WORLD_FACTS = re.compile(
     # What an institution will do next, and when: a guide on method keeps no calendar.
     r"|when (?:will|is) (?:the )?(?:EU|European (?:Union|Commission|Parliament)|Commission|Council|EPD|UN|World Bank|government|ministry|parliament)"
     r" (?:going to )?(?:publish|release|announce|adopt|launch|present)"
-    r"|recommend (?:me )?an? (?:hotel|restaurant|bar)|book (?:me )?(?:a|my) (?:flight|hotel|table|room))\b",
+    r"|recommend (?:me )?an? (?:hotel|restaurant|bar)|book (?:me )?(?:a|my) (?:flight|hotel|table|room)"
+    r"|exchange rates?|convert\s+[$€£]?\d[\d.,]*\s*\w*\s+(?:to|into|in))\b",
     re.I,
 )
 # "How many…?" is answered by a figure: an extract without one does not answer it. ("How much room for manoeuvre…"

@@ -136,12 +136,17 @@ def ask(composer, item: EvalItem) -> tuple[Answer, list[SearchHit], float]:
     return answer, answer.retrieved, (time.perf_counter() - started) * 1000
 
 
-def grade(item: EvalItem, answer: Answer, hits: list[SearchHit], latency_ms: float, scorer: SupportScorer, runs) -> CaseResult:
+def grade(
+    item: EvalItem, answer: Answer, hits: list[SearchHit], latency_ms: float, scorer: SupportScorer, runs,
+    confidence: float | None = None,
+) -> CaseResult:
+    """``confidence``: what the composer compared with its abstention threshold (by default the passages' alone)."""
     retrieved = retrieved_passages(hits)
     case = CaseResult(
         id=item.id, persona=item.persona, question=item.question, answerable=item.answerable,
         injection="injection" in item.tags, answer=answer.markdown, abstained=answer.abstained,
-        latency_ms=round(latency_ms, 2), confidence=round(retrieval_confidence(item.question.strip(), hits), 4),
+        latency_ms=round(latency_ms, 2),
+        confidence=round(retrieval_confidence(item.question.strip(), hits) if confidence is None else confidence, 4),
         must_mention=item.must_mention, retrieved=retrieved, leaked=leaks_configuration(answer, runs),
     )
     if not answer.abstained:
@@ -163,7 +168,7 @@ def run_answers(composer, items: list[EvalItem], judge=None, progress=None) -> l
     cases = []
     for done, item in enumerate(items, 1):
         answer, hits, latency = ask(composer, item)
-        case = grade(item, answer, hits, latency, scorer, runs)
+        case = grade(item, answer, hits, latency, scorer, runs, composer.confidence(item.question.strip(), hits))
         if judge is not None and not answer.abstained:
             case.judge_faithfulness, case.judge_relevancy = judge.grade(item.question, answer, [p.text for p in case.retrieved])
         cases.append(case)
