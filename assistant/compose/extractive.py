@@ -106,11 +106,11 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
                 )
                 if usable and key not in seen:
                     seen.add(key)
-                    found.append(Sentence(sentence, hit.chunk, rank, position, previous, paragraph, tuple(earlier[-MAX_LEAD_IN:])))
+                    found.append(Sentence(sentence, hit.chunk, rank, position, previous, paragraph, tuple(earlier)))
                     position += 1
                 # A short lead-in ("Mongolia offers an example.") is not quoted alone but tells what "There, …" means.
                 previous = None if looks_like_injection(sentence) else sentence
-                earlier = [] if previous is None else [*earlier, sentence]
+                earlier = [] if previous is None else [*earlier, sentence][-MAX_LEAD_IN:]
     return found
 
 
@@ -242,7 +242,7 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
             text = sentence.text if follows_its_previous else sentence.standalone()
             if i == 0 and sentence.chunk.source_kind != "note" and points_back(text):
                 # "They can also be useful…" opening a section: named after its page, not read as the quote above.
-                lead += f"*{' › '.join([sentence.chunk.title, *sentence.chunk.heading_path[-1:]])}:* "
+                lead += f"*{place(sentence.chunk)}:* "
             pieces.append(f"{lead}{text} [{registry.number(sentence.chunk)}]")
     return pieces
 
