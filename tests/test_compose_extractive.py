@@ -478,3 +478,11 @@ def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_anot
     assert Sentence("Starting from this premise, the institute built a track record.", host, 0, 0).dangling()
     assert not Sentence("However, the minister joined late.", host, 0, 0).dangling()
     assert not Sentence("Naturally, the minister has other priorities.", host, 0, 0).dangling()
+    # An "it" that stands for what comes after it reads alone; one that carries a link back does not.
+    assert not Sentence("It should be stressed that the host never votes.", host, 0, 0).dangling()
+    assert not Sentence("It is essential to invite the unions early.", host, 0, 0).dangling()
+    assert Sentence("It is precisely in such places that the unions join.", host, 0, 0).dangling()
+    assert Sentence("It is therefore wise to invite the unions early.", host, 0, 0).dangling()
+    assert Sentence("It chairs each session.", host, 0, 0).dangling()
+    assert Sentence("Nor does the rule apply to small firms.", host, 0, 0).dangling()
+    assert Sentence("All of this explains why the host chairs.", host, 0, 0).dangling()

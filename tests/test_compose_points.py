@@ -170,3 +170,37 @@ def test_only_the_page_named_after_the_audience_is_its_own_page():
     assert is_audience_page(own, "donors")
     # a title that mentions donors is not the guide's page on donors, nor are the pages under it donors' roles
     assert not is_audience_page(phase, "donors") and not is_audience_role_page(under_phase, "donors")
+
+
+def _sentence(text: str, earlier: tuple[str, ...] = ()):
+    from assistant.compose.extractive import Sentence
+
+    return Sentence(text, CHUNKS[0], 0, len(earlier), earlier[-1] if earlier else None, 0, earlier)
+
+
+def test_a_point_that_cannot_be_read_alone_gives_way_to_the_sentence_after_it():
+    from assistant.compose.points import point_sentences
+
+    opening = _sentence("All of this explains why the unions prefer their own table.")
+    assert opening.dangling()  # what "all of this" is lies in another passage
+    said: set[str] = set()
+    assert point_sentences(opening, "Unions bargain with employers under rules of their own.", said) == [
+        "Unions bargain with employers under rules of their own."
+    ]
+    assert point_sentences(opening, "Unions bargain with employers under rules of their own.", said) is None  # said once
+    assert point_sentences(opening, "They bargain with employers under rules of their own.", set()) is None  # leans back too
+
+
+def test_the_sentence_that_answers_a_point_joins_it_while_the_point_stays_short_enough():
+    from assistant.compose.points import MAX_LINKED_WORDS, MAX_POINT_WORDS, point_sentences
+
+    worry = _sentence(
+        "Unions often feel that every new forum with associations and charities eats into the bargaining table they "
+        "share with employers and the labour ministry, a table that took decades of strikes and patient talks to build."
+    )
+    answer = "This is a fair worry, but it does not apply where most workers belong to no union at all or where a whole trade is left out of labour law."
+    aside = "Employers' federations, for their part, tend to follow whatever line the largest and oldest unions of the country happen to take on such new and untested forums."
+    assert MAX_POINT_WORDS < len(f"{worry.text} {answer}".split()) <= MAX_LINKED_WORDS
+    assert point_sentences(worry, answer, set()) == [worry.text, answer]  # "This is a fair worry…" needs the worry
+    assert len(f"{worry.text} {aside}".split()) > MAX_POINT_WORDS
+    assert point_sentences(worry, aside, set()) == [worry.text]  # a sentence that reads alone joins only a short point

@@ -20,6 +20,7 @@ from .text import points_back
 MAX_POINTS = 8
 MAX_CASE_COUNTRIES = 2  # a sentence naming more lists countries rather than telling a case
 MAX_POINT_WORDS = 60  # a point takes the sentence after its own only while it stays short enough to say
+MAX_LINKED_WORDS = 90  # …or, when that sentence leans on it ("This is a fair concern, but…"), while it stays under this
 MIN_VALID_MODEL_POINTS = 3
 
 
@@ -50,7 +51,8 @@ class Facet:
 # The audience's points come one per paragraph of its page (or one per role page), so they span its stake; the
 # topic's query names the audience: "a press briefing" alone finds passages on briefing visitors, not on the media.
 # With 3 audience / 3 topic points and the last point from both, the public set's talking points covered 0.737 of
-# their must-cover topics (2 / 5, the split before audience points were spread over paragraphs: 0.702).
+# their must-cover topics (2 / 5, the split before audience points were spread over paragraphs: 0.702); 0.754 once
+# the top-up was ranked by the topic query. Leaving the audience's own pages to the audience facet alone: 0.667.
 AUDIENCE_FACET = Facet("audience", "{name}: their role, interests and contribution in the policy dialogue", 3)
 TOPIC_FACET = Facet("topic", "{topic} ({name})", 3)
 # Cases sit in a page's later passages, which page diversity ranks low: the case facet reads further down.
@@ -124,9 +126,10 @@ def _extract_points(
     said: set[str] = set()
     points = [point for s in selected if (point := _point(s, key, topic, followers, said, registry))][:MAX_POINTS]
     if len(points) < MAX_POINTS:
-        # Facets fall short when a sentence was already said: top up from everything retrieved, closest to both.
+        # Facets fall short when a sentence was already said: top up from everything retrieved, ranked as the topic
+        # facet ranks it. (The audience's name first in the query drew sentences that merely name the audience.)
         unsaid = [s for s in everything if s.text not in said]
-        query = f"{name} {topic_query(topic)}".strip()
+        query = facet_query(TOPIC_FACET, name, topic) if topic_query(topic) else name
         ranked = select_sentences(query, unsaid, embed, len(unsaid), at_least=len(unsaid), after=selected)
         for sentence in ranked:
             if len(points) == MAX_POINTS:
@@ -185,10 +188,14 @@ def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) ->
     the one that follows it, which carries its example or its reason. None when an earlier point already said it,
     or when what it refers to cannot be shown with it ("For this reason, …" opening a passage)."""
     if sentence.dangling():
-        return None
+        # "All of this explains why X…" opening a passage: what follows it says X without leaning back.
+        if follower is None or points_back(follower) or follower in said:
+            return None
+        said.add(follower)
+        return [follower]
     if lead := sentence.lead_in():
         run = [*lead, sentence.text]
-    elif follower and len(f"{sentence.text} {follower}".split()) <= MAX_POINT_WORDS:
+    elif follower and len(f"{sentence.text} {follower}".split()) <= (MAX_LINKED_WORDS if points_back(follower) else MAX_POINT_WORDS):
         run = [sentence.text, follower]
     else:
         run = [sentence.text]

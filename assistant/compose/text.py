@@ -368,6 +368,7 @@ _PRONOUN_LED = re.compile(_PRONOUN_AFTER_LEAD, re.I)
 _ANAPHORIC_START = re.compile(
     _PRONOUN_AFTER_LEAD + r"|^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
     r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a (?:result|consequence)|in doing so|otherwise|as such"
+    r"|nor|neither does|neither is|neither can|all (?:of )?(?:this|that|these|those)"
     r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
     # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
@@ -386,13 +387,28 @@ _TURN_ONLY = re.compile(
 )
 
 
+# "It should first be noted that…", "It is essential to…": an "it" that stands for what follows, not for an earlier
+# sentence. ("It is precisely in these contexts that…" and "It may therefore be wise to…" still point back.)
+_EXPLETIVE_IT = re.compile(
+    r"^it\s+(?:(?:is|was|should|must|can|may|might|would|will|has|remains|seems|appears)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:noted|said|argued|stressed|recalled|clear|true|important|essential|necessary|crucial|vital|worth|possible"
+    r"|impossible|difficult|hard|easy|useful|advisable|likely|unlikely|helpful|wise|best|better)\s+(?:that|to|whether|how)"
+    r"|(?:seems|appears|follows|turns out)\s+that|takes\s+(?:time|years|months|patience|effort))\b",
+    re.I,
+)
+_BACK_REFERENCE = re.compile(r"\b(?:this|these|those|such|them|therefore|thus|hence|then|so|also|too|again)\b", re.I)
+
+
 def points_back(text: str) -> bool:
     """Whether a sentence's meaning lies in an earlier one ("For this reason, …"; "Nevertheless, …" only marks a
     turn, "Nevertheless, they…" does not)."""
-    return bool(_ANAPHORIC_START.match(text)) and (not _TURN_ONLY.match(text) or bool(_PRONOUN_LED.match(text)))
+    return leans_on_previous(text) and (not _TURN_ONLY.match(text) or bool(_PRONOUN_LED.match(text)))
 
 
 def leans_on_previous(text: str) -> bool:
     """Whether a sentence opens by linking to the one before it ("They…", "Nevertheless, …"): read after it when it can be."""
+    expletive = _EXPLETIVE_IT.match(text)
+    if expletive and not _BACK_REFERENCE.search(expletive.group()):
+        return False
     return bool(_ANAPHORIC_START.match(text))
 
