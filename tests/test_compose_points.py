@@ -204,3 +204,14 @@ def test_the_sentence_that_answers_a_point_joins_it_while_the_point_stays_short_
     assert point_sentences(worry, answer, set()) == [worry.text, answer]  # "This is a fair worry…" needs the worry
     assert len(f"{worry.text} {aside}".split()) > MAX_POINT_WORDS
     assert point_sentences(worry, aside, set()) == [worry.text]  # a sentence that reads alone joins only a short point
+
+
+def test_an_audience_without_a_page_of_its_own_gives_its_points_to_the_topic(composer):
+    from assistant.compose.points import _facet_hits
+
+    def shares(audience: str) -> list[tuple[str, int]]:
+        return [(facet.kind, facet.points) for facet, _ in _facet_hits(composer._drafting(), audience, "reporting to the press", None)]
+
+    # The guide has no page on academia: what it says of "their role in the dialogue" is the host's or the media's.
+    assert shares("academia") == [("topic", 6), ("case", 1)]
+    assert shares("media") == [("audience", 3), ("topic", 3), ("case", 1)]

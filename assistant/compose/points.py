@@ -57,7 +57,7 @@ AUDIENCE_FACET = Facet("audience", "{name}: their role, interests and contributi
 TOPIC_FACET = Facet("topic", "{topic} ({name})", 3)
 # Cases sit in a page's later passages, which page diversity ranks low: the case facet reads further down.
 CASE_FACET = Facet("case", "{topic}: what happened in a country where INSPIRED ran", 1, hits=24)
-FACETS = (AUDIENCE_FACET, TOPIC_FACET, CASE_FACET)
+TOPIC_ONLY_FACET = Facet("topic", TOPIC_FACET.query, AUDIENCE_FACET.points + TOPIC_FACET.points)
 # "Talking points for…" says what to write, not what it is about.
 _REQUEST_WORDS = re.compile(r"\b(?:(?:draft|write|prepare|some)\s+)*(?:talking\s+)?points?\b\s*(?:for|to|on|about)?\s*", re.I)
 
@@ -85,17 +85,19 @@ def facet_query(facet: Facet, name: str, topic: str | None) -> str:
 
 
 def _facet_hits(drafting: Drafting, key: str, topic: str | None, owner: str | None) -> list[tuple[Facet, list[SearchHit]]]:
-    """Each facet's passages; the audience's own pages lead its facet. Without a topic the audience takes every point."""
+    """Each facet's passages; the audience's own pages lead its facet. Without a topic the audience takes every point;
+    an audience the guide has no page on (academia, NHRIs…) gives its points to the topic: what the guide says of
+    "their role" is then about other actors' roles."""
     name = AUDIENCES[key]
-    facets = FACETS if topic_query(topic) else (Facet("audience", AUDIENCE_FACET.query, MAX_POINTS),)
-    found = []
-    for facet in facets:
-        query = facet_query(facet, name, topic)
-        hits = drafting.search(query, facet.hits, owner=owner)
-        if facet.kind == "audience":
-            hits = _own_pages_first(drafting, key, query, hits)
-        found.append((facet, hits))
-    return found
+    query = facet_query(AUDIENCE_FACET, name, topic)
+    audience = _own_pages_first(drafting, key, query, drafting.search(query, AUDIENCE_FACET.hits, owner=owner))
+    if not topic_query(topic):
+        return [(Facet("audience", AUDIENCE_FACET.query, MAX_POINTS), audience)]
+    if any(is_audience_page(h.chunk, key) for h in audience):
+        found, facets = [(AUDIENCE_FACET, audience)], (TOPIC_FACET, CASE_FACET)
+    else:
+        found, facets = [], (TOPIC_ONLY_FACET, CASE_FACET)
+    return found + [(facet, drafting.search(facet_query(facet, name, topic), facet.hits, owner=owner)) for facet in facets]
 
 
 def _own_pages_first(drafting: Drafting, key: str, query: str, hits: list[SearchHit]) -> list[SearchHit]:
