@@ -190,7 +190,7 @@ async def on_message(message: cl.Message) -> None:
             await warn(problem)
             return
         services = await asyncio.to_thread(h.get_services)
-        mode = h.mode_for(cl.user_session.get("chat_profile"))
+        mode = h.mode_for(cl.user_session.get("chat_profile"), text)
         await MODE_HANDLERS[mode](services, text, owner)
     except USER_ERRORS as exc:
         await warn(exc)

@@ -100,9 +100,30 @@ MODES: list[ModeSpec] = [
 MODE_NAMES = [mode.name for mode in MODES]
 
 
-def mode_for(profile: str | None) -> str:
-    """The chat profile's mode; a missing or unknown profile means plain questions."""
-    return profile if profile in MODE_NAMES else ASK
+def mode_for(profile: str | None, text: str = "") -> str:
+    """The chat profile's mode; a missing or unknown profile means plain questions, unless the message asks outright
+    for talking points or a briefing ("Talking points for the donors…", "…Draft a two-page briefing.")."""
+    mode = profile if profile in MODE_NAMES else ASK
+    if mode == ASK:
+        if _ASKS_FOR_POINTS.search(text):
+            return POINTS
+        if _ASKS_FOR_BRIEFING.search(text):
+            return BRIEFING
+    return mode
+
+
+# A request, not a question about drafting: a sentence that opens by naming the draft ("Talking points for…",
+# "Briefing note for…") or by ordering it ("Draft a briefing…", "Brief me."). "How do I prepare a briefing?" asks the guide.
+_ORDER = r"(?:^|[.!?:]\s+)(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+|now\s+)?(?:(?:draft|write|prepare|give|make|need|want)\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+|some\s+|a\s+few\s+)?(?:[\w-]+\s+){0,2}?)?"
+_ASKS_FOR_POINTS = re.compile(_ORDER + r"(?:talking\s+)?points\s+(?:for|to|on|about|ahead|before)\b|" + _ORDER + r"talking\s+points\b(?!\s+(?:is|are|should|work)\b)", re.I)
+_ASKS_FOR_BRIEFING = re.compile(
+    _ORDER + r"(?:briefing(?:\s+note)?|mission\s+brief|brief)\s+(?:note\s+)?(?:for|on|ahead|before|about|to)\b"
+    r"|(?:^|[.!?:]\s+)(?:please\s+)?brief\s+(?:me|him|her|them|us|our|my|the|an?)\b"
+    # "Short briefing for…", "Onboarding brief for…": named with a word or two before it, and not asked about.
+    r"|^(?:[\w-]+\s+){0,2}(?:briefing|brief)\s+(?:note\s+)?(?:for|on|ahead|before|about)\b(?![^?]*\?\s*$)"
+    r"|(?:^|[.!?:]\s+)(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:draft|write|prepare)\s+(?:me\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:briefing|brief)\b",
+    re.I,
+)
 
 
 # -- chat settings -> composer arguments --------------------------------------------------------

@@ -245,6 +245,15 @@ async def test_talking_points_take_the_audience_from_the_message(services, no_pe
     assert "donors" in emitter.messages()[-1]["output"].lower()
 
 
+async def test_talking_points_asked_for_in_question_mode_are_drafted_with_their_downloads(services, no_persistence):
+    emitter = open_session(h.ASK)
+    await say("Talking points for donors on lining up their funding behind the roadmap.")
+    assert not emitter.asked
+    assert sorted(e["name"] for e in emitter.elements if e["type"] == "file") == [
+        "talking-points-donors.docx", "talking-points-donors.md",
+    ]
+
+
 async def test_which_tool_lists_tools_with_sources(services, no_persistence):
     emitter = open_session(h.TOOLS)
     await say("We need to understand who shapes this policy and how the stakeholders are connected.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from assistant import handlers as h
@@ -49,6 +52,35 @@ def test_unknown_or_missing_profile_falls_back_to_questions():
     assert h.mode_for(None) == h.ASK
     assert h.mode_for("Something old") == h.ASK
     assert h.mode_for(h.BRIEFING) == h.BRIEFING
+
+
+@pytest.mark.parametrize(
+    "text, mode",
+    [
+        ("Talking points for the union leaders ahead of Friday's roundtable.", h.POINTS),
+        ("Could you write some points for the finance ministry on the budget lines?", h.POINTS),
+        ("The envoy lands in Dushanbe on Monday. Draft a one-page briefing on the water dialogue.", h.BRIEFING),
+        ("Briefing note for our ambassador before she meets the labour minister.", h.BRIEFING),
+        ("Short brief for the new desk officer on how the host was chosen.", h.BRIEFING),
+        ("I meet the speaker tomorrow about the roadmap. Brief me.", h.BRIEFING),
+        # Questions about drafting are questions for the guide.
+        ("How should I prepare a briefing for a former president?", h.ASK),
+        ("What do good talking points for journalists contain?", h.ASK),
+        ("A short brief for envoys should cover what?", h.ASK),
+        ("Who should brief the envoy before the visit?", h.ASK),
+    ],
+)
+def test_a_message_that_asks_outright_for_a_draft_gets_one_even_in_question_mode(text, mode):
+    assert h.mode_for(None, text) == mode
+    assert h.mode_for(h.TOOLS, text) == h.TOOLS  # a mode the user picked is never overridden
+
+
+def test_no_question_of_the_eval_sets_is_taken_for_a_draft_request_and_the_public_drafts_are():
+    evals = Path(__file__).resolve().parents[1] / "evals"
+    lines = [json.loads(line) for name in ("public", "dev", "scope") for line in (evals / f"{name}.jsonl").open()]
+    kinds = {"qa": h.ASK, "briefing": h.BRIEFING, "talking_points": h.POINTS}
+    routed = [(line["id"], h.mode_for(None, line.get("question") or line["request"])) for line in lines]
+    assert [(i, mode) for (i, mode), line in zip(routed, lines) if mode != kinds[line.get("kind", "qa")]] == []
 
 
 # -- settings -> composer --------------------------------------------------------------------
