@@ -486,3 +486,8 @@ def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_anot
     assert Sentence("It chairs each session.", host, 0, 0).dangling()
     assert Sentence("Nor does the rule apply to small firms.", host, 0, 0).dangling()
     assert Sentence("All of this explains why the host chairs.", host, 0, 0).dangling()
+    # "What is more, …" adds to the sentence before: read after it when there is one, alone when not.
+    assert Sentence("What is more, the host keeps the minutes.", host, 0, 1, "The host chairs each session.").standalone() == (
+        "The host chairs each session. What is more, the host keeps the minutes."
+    )
+    assert not Sentence("What is more, the host keeps the minutes.", host, 0, 0).dangling()

@@ -368,7 +368,7 @@ _PRONOUN_LED = re.compile(_PRONOUN_AFTER_LEAD, re.I)
 _ANAPHORIC_START = re.compile(
     _PRONOUN_AFTER_LEAD + r"|^(?:they|it|this|that|these|those|such|its|their|he|she|however|nevertheless|on the contrary|moreover|furthermore|therefore|thus"
     r"|hence|consequently|accordingly|likewise|similarly|in turn|in addition|as a (?:result|consequence)|in doing so|otherwise|as such"
-    r"|nor|neither does|neither is|neither can|all (?:of )?(?:this|that|these|those)"
+    r"|nor|neither does|neither is|neither can|all (?:of )?(?:this|that|these|those)|what is more"
     r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
     # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
@@ -382,7 +382,7 @@ _ANAPHORIC_START = re.compile(
 # Openings that only mark a turn of thought ("Nevertheless, …"): the sentence still reads alone.
 _TURN_ONLY = re.compile(
     r"^(?:however|nevertheless|on the contrary|moreover|furthermore|therefore|thus|hence|consequently|accordingly"
-    r"|likewise|similarly|in turn|in addition|as a (?:result|consequence)|otherwise|no entanto|contudo|sin embargo)\b",
+    r"|likewise|similarly|in turn|in addition|as a (?:result|consequence)|otherwise|what is more|no entanto|contudo|sin embargo)\b",
     re.I,
 )
 
