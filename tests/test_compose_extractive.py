@@ -491,3 +491,37 @@ def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_anot
         "The host chairs each session. What is more, the host keeps the minutes."
     )
     assert not Sentence("What is more, the host keeps the minutes.", host, 0, 0).dangling()
+
+
+def test_how_long_gets_a_note_when_the_quoted_passages_give_no_stretch_of_time(tmp_path):
+    from fakes import _chunk
+
+    timeless = _chunk(
+        "guide/phases", "The phases of a dialogue",
+        "A dialogue moves through an assessment, a search for consensus and a follow-up of what was agreed. "
+        "Each of these phases ends with a document that every participant can endorse.",
+    )
+    timed = _chunk(
+        "guide/phases", "The phases of a dialogue",
+        "A dialogue moves through an assessment, a search for consensus and a follow-up of what was agreed. "
+        "The three phases of a dialogue together take about eighteen months.",
+    )
+    def ask(chunk: Chunk, question: str) -> Answer:
+        composer = Composer(offline_settings(tmp_path), FakeRetriever([chunk]))
+        composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+        return composer.ask(question)
+
+    untimed = ask(timeless, "What are the phases of a dialogue and how long do they take?")
+    assert not untimed.abstained and untimed.markdown.rstrip().endswith("*The passages quoted here give no duration.*")
+    timed_answer = ask(timed, "What are the phases of a dialogue and how long do they take?")
+    assert "eighteen months" in timed_answer.markdown and "give no duration" not in timed_answer.markdown
+    assert "give no duration" not in ask(timeless, "What are the phases of a dialogue?").markdown
+
+
+def test_an_epigraph_and_the_paragraph_under_it_are_never_one_sentence():
+    from assistant.compose.text import prose_blocks, split_sentences
+
+    page = "> Talking is how strangers become partners.\n>\n> — A. Writer  \nThe toolkit groups its tools by the phase they serve."
+    sentences = [s for block in prose_blocks(page) for s in split_sentences(block)]
+    assert "The toolkit groups its tools by the phase they serve." in sentences
+    assert not any("Writer The toolkit" in s for s in sentences)

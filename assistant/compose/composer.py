@@ -28,8 +28,8 @@ from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, in
 from .places import countries_in, mentions, without_countries
 from .points import write_points
 from .text import (
-    answers_the_count, asks_about_the_world, asks_for_a_number, asks_for_live_facts, keywords, looks_like_injection, names_in,
-    question_language, years_in,
+    answers_the_count, asks_about_the_world, asks_for_a_duration, asks_for_a_number, asks_for_live_facts, keywords,
+    looks_like_injection, names_in, question_language, states_a_duration, years_in,
 )
 from .tools import recommend_tools
 
@@ -90,6 +90,13 @@ def current_affairs_note(plan: _Plan, registry: CitationRegistry) -> str | None:
     if not plan.countries or quoted_notes or question_language(plan.query) not in (None, "en"):
         return None
     return f"\n\n*{' and '.join(plan.countries)} today — the current situation, who holds which post, whom to meet — is not in the guide: add your country notes.*"
+
+
+def no_duration_note(plan: _Plan, quoted: list[str]) -> str | None:
+    """Under an answer to "how long…?" that quotes no stretch of time: the passages say what happens, not how long."""
+    if not asks_for_a_duration(plan.question) or states_a_duration(quoted) or question_language(plan.query) not in (None, "en"):
+        return None
+    return "\n\n*The passages quoted here give no duration.*"
 
 
 class Composer:
@@ -244,11 +251,14 @@ class Composer:
         pieces = self._drafting().extract(
             plan.query, plan.hits, SENTENCES_FOR_LENGTH[plan.length], registry, language=plan.language, countries=plan.countries
         )
-        if not pieces or not self._answers_what_was_asked(plan, [strip_citations(p).strip() for p in pieces]):
+        quoted = [strip_citations(p).strip() for p in pieces]
+        if not pieces or not self._answers_what_was_asked(plan, quoted):
             answer = self._abstain(plan)
             return [answer.markdown], answer
         pieces.insert(0, f"*{notice}*\n\n" if notice else f"{label_for(registry.citations)}\n\n")
         if (note := current_affairs_note(plan, registry)) is not None:
+            pieces.append(note)
+        if (note := no_duration_note(plan, quoted)) is not None:
             pieces.append(note)
         answer = Answer(
             question=plan.question, markdown="".join(pieces), citations=registry.citations, mode="extractive", notice=notice,

@@ -149,6 +149,19 @@ def asks_for_a_number(question: str) -> bool:
     return bool(_ASKS_FOR_A_NUMBER.search(question))
 
 
+# "How long does it take?" wants a stretch of time; "a long and slow process" is not one.
+_ASKS_FOR_A_DURATION = re.compile(r"\bhow long\b|\bhow many (?:days|weeks|months|years)\b|\bquanto tempo\b|\bcu[aá]nto tiempo\b", re.I)
+_STATES_A_DURATION = re.compile(r"\b(?:days?|weeks?|months?|years?|decades?|semanas?|mes(?:es)?|meses|anos?|años?)\b", re.I)
+
+
+def asks_for_a_duration(question: str) -> bool:
+    return bool(_ASKS_FOR_A_DURATION.search(question))
+
+
+def states_a_duration(sentences: list[str]) -> bool:
+    return any(_STATES_A_DURATION.search(s) for s in sentences)
+
+
 COUNT_WINDOW = 4  # words between a figure and what it counts: "over 60 countries", "mediators (11 in total)"
 
 
@@ -218,8 +231,12 @@ def prose_blocks(markdown: str) -> list[str]:
             current.clear()
 
     table: list[str] = []
+    quoting = False
     for raw in [*strip_markup(markdown).splitlines(), ""]:
         line = raw.rstrip()
+        if bool(_QUOTE_MARK.match(line)) != quoting:
+            flush()  # an epigraph and the paragraph after it are two blocks, even with no blank line between
+            quoting = not quoting
         if _TABLE_ROW.match(line):
             flush()
             table.append(line)
