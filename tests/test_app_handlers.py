@@ -227,6 +227,16 @@ def test_a_city_or_a_visitor_named_in_the_message_is_not_asked_for_again():
     assert h.missing_questions(request) == []
 
 
+@pytest.mark.parametrize("text, travellers", [
+    ("A former president of Uruguay flies to Accra next month to open a dialogue on youth jobs.", "A former president of Uruguay"),
+    ("A former prime minister of the Czech Republic visits Lima for the launch.", "A former prime minister of the Czech Republic"),
+    ("A former minister of labour travels to Dakar in May.", "A former minister"),  # a portfolio, not a country
+    ("The EU ambassador in Nairobi meets the Ministry of Labour.", "The EU ambassador"),
+])
+def test_the_country_a_visitor_comes_from_stays_with_the_visitor(text, travellers):
+    assert h.parse_briefing_request(text).travellers == travellers
+
+
 async def test_only_missing_fields_are_asked_and_skip_leaves_them_out():
     asked = []
     replies = iter(["skip", "Planning office, ombudsman and the press"])

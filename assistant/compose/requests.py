@@ -39,7 +39,8 @@ _ROLE = (
 )
 _VISITOR = re.compile(
     r"(?:\b|^)((?:(?:an?|the|our|my|two|three|several)\s+|^)(?:[\w'’-]+\s+){0,3}?" + _ROLE + r"\b"
-    r"(?:\s*\([^)]{1,60}\))?(?:\s+(?:from|of)\s+the\s+Club\s+de\s+Madrid)?)",
+    # "…of Chile", "…from the Club de Madrid": where the visitor comes from is part of who travels.
+    r"(?:\s*\([^)]{1,60}\))?(?:\s+(?:from|of)\s+(?:the\s+)?(?-i:[A-Z][\w'’-]+)(?:\s+(?:de\s+)?(?-i:[A-Z][\w'’-]+)){0,2})?)",
     re.I,
 )
 # Whom the visitor meets is not who travels: "…for meetings with the minister".
