@@ -525,3 +525,15 @@ def test_an_epigraph_and_the_paragraph_under_it_are_never_one_sentence():
     sentences = [s for block in prose_blocks(page) for s in split_sentences(block)]
     assert "The toolkit groups its tools by the phase they serve." in sentences
     assert not any("Writer The toolkit" in s for s in sentences)
+
+
+def test_a_sentence_set_in_bold_is_quoted_and_a_bold_label_is_not():
+    from assistant.compose.text import prose_blocks
+
+    page = (
+        "**Why it matters**\n\nThe host convenes the groups.\n\n"
+        "**Each of the three stages ends with a document that all the groups sign together.**\n\n**Timing:**\n\nEarly on."
+    )
+    assert prose_blocks(page) == [
+        "The host convenes the groups.", "Each of the three stages ends with a document that all the groups sign together.", "Early on.",
+    ]

@@ -14,6 +14,8 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _TABLE_ROW = re.compile(r"^\s*\|")
 _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*:?\s*$")
+# "**Rationale**" is a label; "**Each phase … produces a different result.**" is the page's key sentence, in bold.
+_BOLD_SENTENCE = re.compile(r"^\s*\*\*(?:[^*\s]+\s+){7,}[^*]*[.!?…][\"”’)]*\*\*\s*$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)]|[a-z][.)])\s+")
 _QUOTE_MARK = re.compile(r"^\s*>\s?")
 _HINT_LABEL = re.compile(r"^(?:Info|Warning|Danger|Success|Tip|Note):\s*", re.I)
@@ -244,7 +246,7 @@ def prose_blocks(markdown: str) -> list[str]:
         if table:
             blocks.extend(table_row_blocks(table))
             table.clear()
-        if not line.strip() or _HEADING.match(line) or _BOLD_LINE.match(line):
+        if not line.strip() or _HEADING.match(line) or (_BOLD_LINE.match(line) and not _BOLD_SENTENCE.match(line)):
             flush()
             continue
         line = _QUOTE_MARK.sub("", line)
