@@ -491,6 +491,8 @@ def test_a_sentence_is_read_with_the_one_before_it_unless_that_one_leans_on_anot
         "The host chairs each session. What is more, the host keeps the minutes."
     )
     assert not Sentence("What is more, the host keeps the minutes.", host, 0, 0).dangling()
+    assert Sentence("Before acting on these findings, the host checks them.", host, 0, 0).dangling()
+    assert not Sentence("Before the first session, the host checks the findings.", host, 0, 0).dangling()
 
 
 def test_how_long_gets_a_note_when_the_quoted_passages_give_no_stretch_of_time(tmp_path):

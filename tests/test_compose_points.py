@@ -8,6 +8,7 @@ from fakes import FAKE_ABSTAIN_THRESHOLD, SITE, FakeRetriever, offline_settings
 from assistant.compose import Composer
 from assistant.compose.citations import strip_citations
 from assistant.compose.points import MAX_POINTS
+from assistant.export import points_to_markdown
 from assistant.models import Chunk
 
 HOST = ["Guide", "Who is involved?", "The Dialogue Host"]
@@ -215,3 +216,22 @@ def test_an_audience_without_a_page_of_its_own_gives_its_points_to_the_topic(com
     # The guide has no page on academia: what it says of "their role in the dialogue" is the host's or the media's.
     assert shares("academia") == [("topic", 6), ("case", 1)]
     assert shares("media") == [("audience", 3), ("topic", 3), ("case", 1)]
+
+
+def test_points_for_an_audience_the_guide_has_no_page_on_say_so(composer):
+    pageless = composer.points("academia", "reporting to the press")
+    assert pageless.notice == "The guide has no page of its own on academia: these points quote the passages closest to your request."
+    assert "no page of its own" in points_to_markdown(pageless)
+    assert composer.points("media", "reporting to the press").notice is None
+
+
+def test_a_point_read_after_its_lead_also_takes_the_sentence_that_leans_on_it():
+    from assistant.compose.points import point_sentences
+
+    lead = "Ministries and unions often meet the host with suspicion at first."
+    sentence = _sentence("Before working on such feelings, the host brings every institution to the table.", (lead,))
+    assert sentence.lead_in() == [lead]
+    leaning = "This is where old quarrels can stop the talks before they start."
+    alone = "Invitations go out a month before the first session."
+    assert point_sentences(sentence, leaning, set()) == [lead, sentence.text, leaning]
+    assert point_sentences(sentence, alone, set()) == [lead, sentence.text]  # the lead already makes it a full point

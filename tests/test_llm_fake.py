@@ -187,6 +187,13 @@ def test_talking_points_from_the_model_drop_unsourced_points(tmp_path):
         assert "[" not in point.rationale
 
 
+def test_model_points_for_an_audience_without_a_page_say_the_guide_has_none(tmp_path):
+    reply = points_json(("Research feeds the dialogue.", [1]), ("Evidence builds trust.", [2]), ("Findings go to all.", [1]))
+    points = make_composer(tmp_path, recording_model(reply)).points("academia", "joining the joint research")
+    assert points.mode == "llm" and points.notice and "no page of its own on academia" in points.notice
+    assert make_composer(tmp_path, recording_model(reply)).points("Parliament", "the roadmap").notice is None
+
+
 def test_too_few_valid_points_fall_back_to_extracts(tmp_path):
     reply = points_json(("Invented.", [42]), ("Also invented.", [43]))
     points = make_composer(tmp_path, recording_model(reply)).points("parliaments")

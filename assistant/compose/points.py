@@ -22,6 +22,7 @@ MAX_CASE_COUNTRIES = 2  # a sentence naming more lists countries rather than tel
 MAX_POINT_WORDS = 60  # a point takes the sentence after its own only while it stays short enough to say
 MAX_LINKED_WORDS = 90  # …or, when that sentence leans on it ("This is a fair concern, but…"), while it stays under this
 MIN_VALID_MODEL_POINTS = 3
+NO_OWN_PAGE = "The guide has no page of its own on {name}: these points quote the passages closest to your request."
 
 
 class DraftPoint(BaseModel):
@@ -68,12 +69,14 @@ def write_points(drafting: Drafting, audience: str, topic: str | None = None, *,
     topic = (topic or "").strip() or None
     facets = _facet_hits(drafting, key, topic, owner)
     hits = _unique([hit for _, hits in facets for hit in hits])
+    # Said plainly: points for an audience the guide does not discuss rest on what it says of others.
+    pageless = None if any(is_audience_page(h.chunk, key) for h in hits) else NO_OWN_PAGE.format(name=name.lower())
     if drafting.chat_model is not None and hits:
         try:
-            return _model_points(drafting, name, topic, hits)
+            return _model_points(drafting, name, topic, hits).model_copy(update={"notice": pageless})
         except LLMFailure as failure:
-            return _extract_points(drafting, key, topic, facets, notice=failure.notice)
-    return _extract_points(drafting, key, topic, facets)
+            return _extract_points(drafting, key, topic, facets, notice=" ".join(filter(None, [failure.notice, pageless])))
+    return _extract_points(drafting, key, topic, facets, notice=pageless)
 
 
 def topic_query(topic: str | None) -> str:
@@ -186,8 +189,8 @@ def point_rationale(sentence: Sentence, key: str, topic: str | None) -> str:
 
 
 def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) -> list[str] | None:
-    """A point in two or three sentences: the selected one after the one or two it refers to ("They…"), or else with
-    the one that follows it, which carries its example or its reason. None when an earlier point already said it,
+    """A point in one to four sentences: the selected one after the one or two it refers to ("They…"), and the one
+    that follows it when that one leans on it or, short enough, carries its example or its reason. None when an earlier point already said it,
     or when what it refers to cannot be shown with it ("For this reason, …" opening a passage)."""
     if sentence.dangling():
         # "All of this explains why X…" opening a passage: what follows it says X without leaning back.
@@ -195,12 +198,13 @@ def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) ->
             return None
         said.add(follower)
         return [follower]
-    if lead := sentence.lead_in():
-        run = [*lead, sentence.text]
-    elif follower and len(f"{sentence.text} {follower}".split()) <= (MAX_LINKED_WORDS if points_back(follower) else MAX_POINT_WORDS):
-        run = [sentence.text, follower]
-    else:
-        run = [sentence.text]
+    lead = sentence.lead_in()
+    run = [*lead, sentence.text]
+    if follower:
+        # The next sentence joins a point that leans on it ("This is where…"), or one without a lead while short.
+        leans = points_back(follower)
+        if (leans or not lead) and len(" ".join([*run, follower]).split()) <= (MAX_LINKED_WORDS if leans else MAX_POINT_WORDS):
+            run.append(follower)
     if sentence.text in said or any(text in said for text in lead):
         return None  # said already, or "It also…" when what "it" is was said in another point
     run = [text for text in run if text not in said]

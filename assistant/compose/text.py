@@ -391,7 +391,7 @@ _ANAPHORIC_START = re.compile(
     r"|(?:in|for|to) (?:this|that|these|such) (?:sense|way|case|reason|end|context|respect)"
     r"|elas?|eles?|isso|isto|essas?|esses?|no entanto|contudo|ellos|ellas|esto|eso|esas?|esos?|sin embargo|é essa|é esse)\b"
     # "To achieve this, …", "On the strength of this experience, …": a lead-in phrase that points back.
-    r"|^(?:to|in|for|on|by|with|because of|given|despite|beyond|after|at|from|under)\s+(?:[\w'-]+\s+){0,3}?"
+    r"|^(?:to|in|for|on|by|with|because of|given|despite|beyond|after|before|during|through|unlike|like|at|from|under)\s+(?:[\w'-]+\s+){0,3}?"
     r"(?:this|that|these|those|such|them)\b[^,.;]{0,40},"
     r"|^(?:there|here|then|at the time|at that point),",  # "There, the committee head undertook…": where is there?
     re.I,
