@@ -35,11 +35,44 @@ FOCUSED_QUERY_WORDS = 5
 COMMON_WORD = 0.2  # share of chunks using a word beyond which a one-word title no longer names its page
 ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
+# The toolkit exists in English only: a question in Portuguese or Spanish that names a tool ("uma missão de alto
+# nível", "las visitas de estudio") names the English page. (English names match the titles themselves.)
+TOOL_NAMES_PT_ES: dict[int, re.Pattern] = {
+    number: re.compile(pattern, re.I)
+    for number, pattern in {
+        1: r"\bpanorama (?:pol[ií]tico|d[ae]s? (?:las )?pol[ií]ticas)\b",
+        2: r"\b(?:fase|etapa|est[aá]gio) d[eo]l? ciclo (?:pol[ií]tico|de (?:las )?pol[ií]ticas)\b",
+        3: r"\b(?:mape(?:amentos?|os?)|mapas?) (?:de|dos|das|de los) (?:atores|actores|partes interessadas|interesados)\b",
+        4: r"\b(?:defini[cç][aã]o|cria[cç][aã]o|acompanhamento|seguimento|establecimiento|definici[oó]n|seguimiento) "
+           r"(?:e (?:acompanhamento|seguimento) |y seguimiento )?de indicadores\b",
+        5: r"\bcrit[eé]rios? de (?:avalia[cç][aã]o|evaluaci[oó]n)\b",
+        6: r"\b(?:investiga[cç][aã]o|pesquisa|investigaci[oó]n) conjunta\b",
+        7: r"\bgrupos? foca(?:is|les)\b",
+        8: r"\beventos p[uú]blicos\b|\bcampa(?:nhas?|ñas?) de (?:sensibiliza[cç](?:[aã]o|i[oó]n)|comunica[cç](?:[aã]o|i[oó]n))\b",
+        9: r"\breuni(?:[oõ]es|ones) bilatera(?:is|les)\b",
+        10: r"\bgrupos de (?:trabalho|trabajo)\b",
+        11: r"\bmiss?(?:[aã]o|[oõ]es|i[oó]n|iones) de alto n[ií]vel\b",
+        12: r"\bdi[aá]logo multipartid[aá]rio\b|\bmultipartid(?:ario|ista)\b",
+        13: r"\bvisitas? de estud(?:o|io)\b",
+        14: r"\bconsultas? (?:online|em linha|en l[ií]nea|virtua(?:is|les))\b",
+        15: r"\bsubven[cç](?:[oõ]es|iones)\b|\besquemas? de (?:subs[ií]dios|bolsas|ayudas)\b",
+        16: r"\bcursos? de forma[cç](?:[aã]o|i[oó]n)\b",
+        17: r"\bcoaching\b|\bmentor[ií]a\b",
+        18: r"\b(?:mape(?:amentos?|os?)|mapas?) de redes\b",
+        19: r"\b(?:apoio|apoyo|interc[aâ]mbio|intercambio) (?:internacional )?entre pares\b",
+    }.items()
+}
+
+
+def tools_named(query: str) -> set[int]:
+    """The tools a question names: by number in any language ("tool 11", "a ferramenta 11"), or by a Portuguese or
+    Spanish name of the tool."""
+    return {int(n) for n in TOOL_MENTION.findall(query)} | {n for n, name in TOOL_NAMES_PT_ES.items() if name.search(query)}
 STOPWORDS = set(
     """a an and are as at be by can do does for from how i in is it its me my of on or our should that the their
     this to was we what when where which who why will with you your about into than then there these they those
     o os as um uma de da do das dos e em no na nos nas que para por com se como ao à é el la los las un una y en
-    del al lo se por para con su sus es qué cómo quem qual quais""".split()
+    del al lo se por para con su sus es qué cómo quem qual quais num numa nuns numas dum duma pelo pela""".split()
 )
 
 
@@ -326,7 +359,7 @@ class HybridRetriever:
 
     def _named(self, query: str, filters: SearchFilters) -> list[str]:
         """Pages the query names outright: "tool 11", an acronym ("PPA"), or every word of a title ("Roadmap for Reform")."""
-        numbers = {int(n) for n in TOOL_MENTION.findall(query)}
+        numbers = tools_named(query)
         words = content_words(query)
         candidates = {i for n in numbers for i in self.by_tool.get(n, ())}
         candidates.update(i for w in words for i in self.by_title_word.get(w, ()))

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import BaseMessage
 
 from assistant.models import Chunk, SearchHit
-from assistant.retrieval import TOOL_MENTION, SearchFilters, Vocabulary
+from assistant.retrieval import SearchFilters, Vocabulary, tools_named
 
 SITE = "https://inspired.epd.eu"
 DIMENSIONS = 512
@@ -164,7 +164,7 @@ class FakeRetriever:
 
 
 def _names_tool(query: str, chunk: Chunk) -> bool:
-    return chunk.tool_number is not None and str(chunk.tool_number) in TOOL_MENTION.findall(query)
+    return chunk.tool_number is not None and chunk.tool_number in tools_named(query)
 
 
 def _passes(chunk: Chunk, filters: SearchFilters | None) -> bool:

@@ -539,3 +539,26 @@ def test_a_sentence_set_in_bold_is_quoted_and_a_bold_label_is_not():
     assert prose_blocks(page) == [
         "The host convenes the groups.", "Each of the three stages ends with a document that all the groups sign together.", "Early on.",
     ]
+
+
+def test_a_tool_named_in_portuguese_is_answered_from_its_english_page_alone(tmp_path):
+    from fakes import _chunk
+
+    visits = _chunk(
+        "toolkit/the-tools/13-study-visits", "13. Study visits",
+        "A study visit takes the participants to see how another country runs a similar policy. "
+        "Seeing the reform at work abroad helps the participants picture their own. "
+        "The host prepares each visit with the participants so that they know what to look for.",
+        section="toolkit", tool_number=13,
+    )
+    portuguese = _chunk(
+        "portugues/guia/o-roteiro", "O roteiro",
+        "As visitas dos participantes ao ministério servem para acompanhar o roteiro. "
+        "O estudo do roteiro é feito pelos participantes em conjunto.",
+        lang="pt",
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([portuguese, visits]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    answer = composer.ask("Para que servem as visitas de estudo?")
+    assert not answer.abstained
+    assert {c.url for c in answer.citations} == {visits.url}  # not the Portuguese page that only shares its words

@@ -21,6 +21,17 @@ def test_tool_number_is_understood(retriever):
     assert urls(retriever.search("what is the purpose of tool 11", 1)) == ["/toolkit/the-tools/11-high-level-missions"]
 
 
+def test_a_tool_named_in_portuguese_or_spanish_finds_its_english_page(retriever):
+    from assistant.retrieval import tools_named
+
+    assert tools_named("Quem deve ir numa missão de alto nível?") == {11}
+    assert tools_named("¿Cómo se organizan las misiones de alto nivel y los mapeos de actores?") == {11, 3}
+    assert tools_named("Para que servem as visitas de estudo e o mapeamento de atores?") == {13, 3}
+    assert tools_named("¿Qué indicadores usa el diálogo?") == set()  # a word the guide uses everywhere names no tool
+    assert tools_named("what is the purpose of tool 11") == {11}
+    assert urls(retriever.search("Quem deve ir numa missão de alto nível?", 1)) == ["/toolkit/the-tools/11-high-level-missions"]
+
+
 def test_acronym_in_a_title_is_understood(retriever):
     assert urls(retriever.search("PPA", 1)) == ["/guide/the-participatory-policy-analysis-ppa"]
 

@@ -10,7 +10,7 @@ from typing import Literal
 from langchain_core.language_models import BaseChatModel
 
 from ..models import Answer, Briefing, BriefingRequest, SearchHit, TalkingPoints, ToolAdvice
-from ..retrieval import TOOL_MENTION, Retriever
+from ..retrieval import TOOL_MENTION, Retriever, tools_named
 from ..safety import valid_unicode
 from ..settings import Settings
 from .briefing import write_briefing
@@ -50,7 +50,7 @@ LANGUAGE_NAMES = {"en": "English", "pt": "Portuguese", "es": "Spanish", "fr": "F
 
 
 def names_a_tool(question: str, hits: list[SearchHit]) -> bool:
-    named = {int(n) for n in TOOL_MENTION.findall(question)}
+    named = tools_named(question)
     return any(h.chunk.tool_number in named for h in hits)
 
 

@@ -252,12 +252,18 @@ def extract_pieces(
     language: str | None = None, focus: list[Sentence] | None = None, named: list[Sentence] | None = None,
 ) -> list[str]:
     """The answer's cited sentences. Half of them come first from the pages the query ``named``, then up to
-    half from ``focus`` (what the guide says of the country asked about)."""
+    half from ``focus`` (what the guide says of the country asked about). A page named in a language the guide
+    does not have it in ("uma missão de alto nível": the toolkit is in English only) gives all of them: the
+    other passages in the question's language were found by its words, not by its subject."""
     half = max(1, count // 2)
+    named_only = bool(named) and bool(language) and not any(s.chunk.lang == language for s in named)
+    if named_only:
+        half = count
     selected = select_sentences(query, named, embed, half, language=language, at_least=half) if named else []
     if focus:
         selected += select_sentences(query, focus, embed, half, language=language, at_least=1, after=selected)
-    selected += select_sentences(query, sentences, embed, count - len(selected), language=language, lead_pages=ANSWER_LEAD_PAGES, after=selected)
+    if not named_only:
+        selected += select_sentences(query, sentences, embed, count - len(selected), language=language, lead_pages=ANSWER_LEAD_PAGES, after=selected)
     return render_pieces(reading_order(selected), registry)
 
 
