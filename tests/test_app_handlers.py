@@ -301,6 +301,15 @@ def test_download_names_are_safe_slugs():
         ("Points for journalists about what the government promised", "media"),
         ("Points to get NGOs into the talks with the ministry", None),  # no "for": ask
         ("Help me prepare", None),
+        # Whom users meet, filed under the guide's audiences.
+        ("Points for the labour inspectorate before the working session", "public-administration"),
+        ("Points for the national statistics office on sharing survey data", "public-administration"),
+        ("Points for the ombudsperson's office", "national-human-rights-institutions"),
+        ("Points for the EU Delegation's head of cooperation", "donors"),
+        ("Points for disabled people's organisations ahead of the validation", "civil-society-organisations"),
+        ("Points for business associations worried about costs", "social-agents"),
+        ("Points for the opposition party leader", "political-parties"),
+        ("Points for the president's chief of staff", "partner-government"),
     ],
 )
 def test_audience_is_read_from_the_message_when_exactly_one_is_named(text, audience):

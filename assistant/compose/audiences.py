@@ -36,6 +36,22 @@ _ALIASES = {
     "donor": "donors", "development partners": "donors",
     "government": "partner-government", "ministers": "partner-government", "ministry": "partner-government",
     "host": "dialogue-host",
+    # Who users actually meet, by the audience the guide would file them under.
+    "inspectorate": "public-administration", "labour inspectorate": "public-administration",
+    "statistics office": "public-administration", "statistical office": "public-administration",
+    "civil service": "public-administration", "public servants": "public-administration", "agency": "public-administration",
+    "ombudsperson": "national-human-rights-institutions", "human rights commission": "national-human-rights-institutions",
+    "human rights institution": "national-human-rights-institutions",
+    "eu delegation": "donors", "development agency": "donors", "embassy": "donors", "funders": "donors", "foundation": "donors",
+    "chief of staff": "partner-government", "cabinet": "partner-government", "presidency": "partner-government",
+    "community groups": "civil-society-organisations", "women rights groups": "civil-society-organisations",
+    "disabled people organisations": "civil-society-organisations", "dpos": "civil-society-organisations",
+    "advocacy groups": "civil-society-organisations", "grassroots organisations": "civil-society-organisations",
+    "business associations": "social-agents", "employers federation": "social-agents", "chamber of commerce": "social-agents",
+    "private sector": "social-agents",
+    "party": "political-parties", "political party": "political-parties", "opposition": "political-parties",
+    "university": "academia", "academics": "academia", "research institute": "academia",
+    "reporters": "media", "editors": "media",
 }
 
 
