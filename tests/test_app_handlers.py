@@ -237,6 +237,18 @@ def test_the_country_a_visitor_comes_from_stays_with_the_visitor(text, traveller
     assert h.parse_briefing_request(text).travellers == travellers
 
 
+@pytest.mark.parametrize("text, country, travellers, meetings", [
+    ("Uma antiga primeira-ministra vai a Ulaanbaatar em maio para se reunir com a comissão parlamentar e com os sindicatos.",
+     "Mongolia", "Uma antiga primeira-ministra", ["comissão parlamentar", "sindicatos"]),
+    ("El embajador de la UE en Nairobi quiere reunirse con el ministerio de trabajo sobre el empleo juvenil.",
+     "Kenya", "El embajador de la UE", ["ministerio de trabajo"]),
+])
+def test_a_portuguese_or_spanish_request_says_who_travels_and_whom_they_meet(text, country, travellers, meetings):
+    request = h.parse_briefing_request(text)
+    assert (request.country, request.travellers, request.meetings) == (country, travellers, meetings)
+    assert "travellers" not in [q.field for q in h.missing_questions(request)]
+
+
 async def test_only_missing_fields_are_asked_and_skip_leaves_them_out():
     asked = []
     replies = iter(["skip", "Planning office, ombudsman and the press"])

@@ -21,7 +21,7 @@ _WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 _NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]+)*)"
 _STRONG_PLACE = re.compile(r"\b(?:visiting|visits?\s+to|mission\s+to|trip\s+to|travell?ing\s+to|going\s+to|travels?\s+to|bound\s+for)\s+(?:the\s+)?" + _NAME)
-_WEAK_PLACE = re.compile(r"\b(?:in|to)\s+(?:the\s+)?" + _NAME)
+_WEAK_PLACE = re.compile(r"\b(?:in|to|em|en)\s+(?:the\s+)?" + _NAME)
 _NOT_PLACES = {"club", "club de madrid", "eu", "european union", "epd", "inspired", "parliament", "government"}
 # "…meet the committee chair about jobs for…": whom, not what about.
 _MEETINGS = re.compile(
@@ -43,6 +43,21 @@ _VISITOR = re.compile(
     r"(?:\s*\([^)]{1,60}\))?(?:\s+(?:from|of)\s+(?:the\s+)?(?-i:[A-Z][\w'’-]+)(?:\s+(?:de\s+)?(?-i:[A-Z][\w'’-]+)){0,2})?)",
     re.I,
 )
+# The same in Portuguese and Spanish: "Um antigo presidente do Club de Madrid vai a…", "Una ex primera ministra
+# viaja a… para reunirse con la ministra de trabajo y con sindicatos".
+_VISITOR_PT_ES = re.compile(
+    r"\b((?:um|uma|o|a|un|una|el|la|nosso|nossa|nuestro|nuestra)\s+(?:ex-?\s*|antig[oa]\s+)?(?:[\w'’-]+\s+){0,1}?"
+    r"(?:president[ea]|primeir[oa][- ]ministr[oa]|primer[oa]?\s+ministr[oa]|ministr[oa]|embaixador(?:a)?|embajador(?:a)?"
+    r"|enviad[oa]|chefe\s+de\s+(?:estado|governo|delega[cç][aã]o)|jef[ea]\s+de\s+(?:estado|gobierno|delegaci[oó]n)|representante)"
+    r"(?:\s+(?:d[oa]|de(?:l|\s+la)?)\s+(?:UE|Uni[aã]o\s+Europeia|Uni[oó]n\s+Europea|Club\s+de\s+Madrid|(?-i:[A-Z][\w'’-]+)))?)",
+    re.I,
+)
+_MEETINGS_PT_ES = re.compile(
+    r"\b(?:(?:se\s+)?reunir(?:-se)?|reunirse|encontrar(?:-se)?|encontrarse|reuni(?:[oõ]es|ones)|encontros?)\s+(?:com|con)\s+"
+    r"(.+?)(?:[.;]|\s+(?:sobre|acerca\s+d[eo]|para|a\s+fim\s+de)\s|$)",
+    re.I,
+)
+_ARTICLE_PT_ES = re.compile(r"^(?:o|a|os|as|el|la|los|las|um|uma|un|una)\s+", re.I)
 # Whom the visitor meets is not who travels: "…for meetings with the minister".
 _COUNTERPART_BEFORE = re.compile(r"\b(?:meet(?:s|ing|ings)?|with|sees?|seeing|call(?:s|ing)?\s+on)\s*$", re.I)
 _MONEY = re.compile(r"\b(?:budget support|funding|financing|grants?|loans?|(?:support|aid) (?:package|programme|program))\b", re.I)
@@ -117,11 +132,13 @@ def _country_in_passing(text: str) -> str | None:
 
 
 def _meetings(text: str) -> list[str]:
-    match = _MEETINGS.search(text)
-    if not match:
-        return []
-    parts = re.split(r",|\band\b|&", match.group(1))
-    return [re.sub(r"^(?:the|a|an)\s+", "", p.strip(), flags=re.I) for p in parts if p.strip()]
+    if match := _MEETINGS.search(text):
+        parts = re.split(r",|\band\b|&", match.group(1))
+        return [re.sub(r"^(?:the|a|an)\s+", "", p.strip(), flags=re.I) for p in parts if p.strip()]
+    if match := _MEETINGS_PT_ES.search(text):
+        parts = re.split(r",|\s+(?:e|y)\s+(?:(?:com|con)\s+)?", match.group(1))
+        return [_ARTICLE_PT_ES.sub("", p.strip()) for p in parts if p.strip()]
+    return []
 
 
 def _travellers(text: str) -> str | None:
@@ -129,11 +146,12 @@ def _travellers(text: str) -> str | None:
     names who is not someone met."""
     if match := _TRAVELLERS.search(text) or _SELF.search(text):
         return match.group(1).strip()
-    met = [m.span(1) for m in _MEETINGS.finditer(text)]
-    for match in _VISITOR.finditer(text):
-        among_met = any(begin <= match.start() < end for begin, end in met)
-        if not among_met and not _COUNTERPART_BEFORE.search(text[: match.start()]):
-            return re.sub(r"\s+", " ", match.group(1)).strip()
+    met = [m.span(1) for pattern in (_MEETINGS, _MEETINGS_PT_ES) for m in pattern.finditer(text)]
+    for pattern in (_VISITOR, _VISITOR_PT_ES):
+        for match in pattern.finditer(text):
+            among_met = any(begin <= match.start() < end for begin, end in met)
+            if not among_met and not _COUNTERPART_BEFORE.search(text[: match.start()]):
+                return re.sub(r"\s+", " ", match.group(1)).strip()
     return None
 
 
