@@ -114,8 +114,13 @@ def mode_for(profile: str | None, text: str = "") -> str:
 
 # A request, not a question about drafting: a sentence that opens by naming the draft ("Talking points for…",
 # "Briefing note for…") or by ordering it ("Draft a briefing…", "Brief me."). "How do I prepare a briefing?" asks the guide.
-_ORDER = r"(?:^|[.!?:]\s+)(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+|now\s+)?(?:(?:draft|write|prepare|give|make|need|want)\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+|some\s+|a\s+few\s+)?(?:[\w-]+\s+){0,2}?)?"
-_ASKS_FOR_POINTS = re.compile(_ORDER + r"(?:talking\s+)?points\s+(?:for|to|on|about|ahead|before)\b|" + _ORDER + r"talking\s+points\b(?!\s+(?:is|are|should|work)\b)", re.I)
+_ORDER = (
+    r"(?:^|[.!?:]\s+)(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+|now\s+)?"
+    r"(?:(?:draft|write|prepare|give|make|need|want)\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+|some\s+|a\s+few\s+)?(?:[\w-]+\s+){0,2}?)?"
+)
+_ASKS_FOR_POINTS = re.compile(
+    _ORDER + r"(?:(?:talking\s+)?points\s+(?:for|to|on|about|ahead|before)\b|talking\s+points\b(?!\s+(?:is|are|should|work)\b))", re.I
+)
 _ASKS_FOR_BRIEFING = re.compile(
     _ORDER + r"(?:briefing(?:\s+note)?|mission\s+brief|brief)\s+(?:note\s+)?(?:for|on|ahead|before|about|to)\b"
     r"|(?:^|[.!?:]\s+)(?:please\s+)?brief\s+(?:me|him|her|them|us|our|my|the|an?)\b"

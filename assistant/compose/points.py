@@ -190,8 +190,9 @@ def point_rationale(sentence: Sentence, key: str, topic: str | None) -> str:
 
 def point_sentences(sentence: Sentence, follower: str | None, said: set[str]) -> list[str] | None:
     """A point in one to four sentences: the selected one after the one or two it refers to ("They…"), and the one
-    that follows it when that one leans on it or, short enough, carries its example or its reason. None when an earlier point already said it,
-    or when what it refers to cannot be shown with it ("For this reason, …" opening a passage)."""
+    that follows it when that one leans on it or, short enough, carries its example or its reason. None when an
+    earlier point already said it, or when what it refers to cannot be shown with it ("For this reason, …" opening
+    a passage)."""
     if sentence.dangling():
         # "All of this explains why X…" opening a passage: what follows it says X without leaning back.
         if follower is None or points_back(follower) or follower in said:
