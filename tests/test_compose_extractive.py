@@ -340,6 +340,7 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
     "How many unions took part in the Moldovan dialogue?",  # no figure in the passages
     "Who is the current prime minister of Moldova?",
     "Will Moldova join the EU before the next election?",
+    "do you think the Moldovan parliament will pass the reform",
     "What was Moldova's GDP growth in the dialogue years?",
     "Write me a limerick about the Moldovan dialogue.",
     "What happened to the Moldovan dialogue in 2031?",  # a year the guide never mentions
@@ -383,6 +384,8 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "When will the host publish the PPA?",
     "How do I sing the praises of the roadmap to a sceptical minister?",
     "How do we convert the roadmap into an action plan?",
+    # The user's own plan, stated before the question, is no forecast.
+    "A former minister will join our mission in May. What should we watch out for?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)

@@ -84,7 +84,9 @@ _WORLD_FACTS = re.compile(
     r"\b(?:gdp|gross domestic product|per capita|population (?:of|size)|how many (?:people|inhabitants) (?:live|are there)"
     r"|(?:unemployment|inflation|poverty|literacy|growth) rate|(?:unemployment|inflation) (?:figures|statistics)"
     r"|life expectancy|who will win|next (?:general |presidential |parliamentary )?elections?|election results?|opinion polls?"
+    # …in a question: "A former president will join our mission." is the user's plan, "Will Moldova join the EU?" a forecast.
     r"|(?:will|going to)\b[^?.]{0,60}\b(?:win|lose|sanction|be elected|resign|invade|default|pass|adopt|join|hold (?:\w+ )?elections?)"
+    r"(?=[^.!?]*(?:\?|$))"
     r"|(?:early|snap|upcoming|recent|last) (?:\w+ )?elections?"
     r"|(?:annual|yearly) budget|budget (?:for|in) (?:19|20)\d\d"
     r"|(?:next|upcoming|open) (?:[\w+-]+ ){0,2}(?:calls? for (?:proposals|applications|funding)|funding rounds?|grant rounds?)"
