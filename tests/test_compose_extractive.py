@@ -290,6 +290,28 @@ def test_a_question_naming_a_tool_in_portuguese_is_answered_from_the_english_too
     assert f"{SITE}/toolkit/the-tools/5-t" not in [c.url for c in answer.citations]
 
 
+def test_a_question_in_spanish_on_an_english_only_tool_page_reads_that_page_from_the_top(tmp_path):
+    def part(n: int, heading: str, text: str) -> Chunk:
+        return Chunk(id=f"t11#{n}", url=f"{SITE}/toolkit/the-tools/11-t", title="11. Visits by statespeople",
+                     heading_path=[heading] if heading else [], section="toolkit", tool_number=11, position=n, text=text)
+
+    tool = [
+        part(0, "", "Kind of tool: Trust building."),
+        part(1, "Purpose", "To win the backing of leaders at the top for the process."),
+        part(2, "Rationale", "Retired leaders lend weight to a stalled process. Their visits must be prepared with care."),
+        part(3, "Outcomes", "Leaders in the country speak up for the roadmap in public."),
+    ]
+    # Spanish pages that share the question's words push all but one of the tool's chunks out of the top hits.
+    spanish = [Chunk(id=f"es#{n}", url=f"{SITE}/espanol/p{n}", title=f"Página {n}", lang="es",
+                     text=f"Los riesgos de una misión de alto nivel con un expresidente, caso {n}.") for n in range(5)]
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([*spanish, *tool]))
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("¿Qué riesgos tiene la herramienta 11?")
+    assert answer.markdown.index("To win the backing") < answer.markdown.index("Retired leaders lend weight")
+    assert "Trust building" not in answer.markdown  # a label, not what the page says
+    assert {c.url for c in answer.citations} == {f"{SITE}/toolkit/the-tools/11-t"}
+
+
 def test_a_tool_the_toolkit_does_not_have_is_said_to_be_missing(tmp_path):
     composer = Composer(offline_settings(tmp_path), FakeRetriever(_two_tools_and_a_portuguese_overview()))
     composer.abstain_threshold = 0.0

@@ -24,6 +24,7 @@ from .prompts import load_prompt
 # Briefings and talking points are written in English (headings, labels, rationales): they quote the guide's English
 # pages, not a Portuguese page that a request in Portuguese happens to match. The user's notes stay in their language.
 DRAFT_LANGUAGE = "en"
+WHOLE_PAGE_CHUNKS = 20  # a tool page runs to a handful of chunks
 
 
 def quotable_sentences(hits: list[SearchHit]) -> list[Sentence]:
@@ -66,7 +67,11 @@ class Drafting:
         language = language or question_language(query)
         # Labels ("Type of tool: …") answer "which tools…?"; to a question naming one tool, other tools' labels are noise.
         named = [h for h in hits if h.named_rank is not None]
-        every = passage_sentences(hits) + label_sentences(named or hits)
+        if named and not any(h.chunk.lang == language for h in named):
+            # "¿Qué riesgos tiene una misión de alto nivel?": the toolkit is in English only, and the one chunk the
+            # question's words found is seldom the page's substance. The whole page is read.
+            named = self._whole_pages(query, named)
+        every = passage_sentences(hits + named) + label_sentences(named or hits)
         sentences = in_language(every, language)
         # A page the question names outright ("tool 1") is what it asks for, however little its sentences
         # resemble so short a question, and in whatever language the guide has it ("a ferramenta 11").
@@ -80,6 +85,17 @@ class Drafting:
         return extract_pieces(
             query, sentences, self.retriever.embed, count, registry, language=language, focus=focus, named=named_sentences
         )
+
+    def _whole_pages(self, query: str, named: list[SearchHit]) -> list[SearchHit]:
+        """Every chunk of the pages named, in the pages' own order."""
+        pages: dict[str, SearchHit] = {}
+        for hit in named:
+            pages.setdefault(hit.chunk.url, hit)
+        chunks: list[SearchHit] = []
+        for url, hit in pages.items():
+            family = self.search(query, WHOLE_PAGE_CHUNKS, filters=SearchFilters(family=hit.chunk.title))
+            chunks += sorted((h for h in family if h.chunk.url == url), key=lambda h: h.chunk.position)
+        return [h.model_copy(update={"named_rank": hit.named_rank}) for h in chunks] or named
 
     def confidence(self, query: str, hits: list[SearchHit]) -> float:
         """How well the guide covers a query: its best passages as a whole, or one sentence of them (see

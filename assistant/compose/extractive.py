@@ -132,6 +132,10 @@ def label_sentences(hits: list[SearchHit]) -> list[Sentence]:
     return labels
 
 
+def is_label(sentence: Sentence) -> bool:
+    return sentence.text.startswith(f"*{sentence.chunk.title}:* ")
+
+
 def score_sentences(
     query: str, sentences: list[Sentence], embed: Embed, *, language: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -256,15 +260,22 @@ def extract_pieces(
     does not have it in ("uma missão de alto nível": the toolkit is in English only) gives all of them: the
     other passages in the question's language were found by its words, not by its subject."""
     half = max(1, count // 2)
-    named_only = bool(named) and bool(language) and not any(s.chunk.lang == language for s in named)
-    if named_only:
-        half = count
+    if named and language and not any(s.chunk.lang == language for s in named):
+        return render_pieces(reading_order(from_the_top(named, count)), registry)
     selected = select_sentences(query, named, embed, half, language=language, at_least=half) if named else []
     if focus:
         selected += select_sentences(query, focus, embed, half, language=language, at_least=1, after=selected)
-    if not named_only:
-        selected += select_sentences(query, sentences, embed, count - len(selected), language=language, lead_pages=ANSWER_LEAD_PAGES, after=selected)
+    selected += select_sentences(query, sentences, embed, count - len(selected), language=language, lead_pages=ANSWER_LEAD_PAGES, after=selected)
     return render_pieces(reading_order(selected), registry)
+
+
+def from_the_top(sentences: list[Sentence], count: int) -> list[Sentence]:
+    """The first ``count`` sentences in the pages' own order: what a question in another language asks of a page
+    cannot be told from its words by an English model, and a page says what it is first. Labels ("Type of tool: …")
+    only when there is nothing else."""
+    prose = [s for s in sentences if not is_label(s)] or sentences
+    pages = list(dict.fromkeys(s.chunk.url for s in prose))
+    return sorted(prose, key=lambda s: (pages.index(s.chunk.url), s.chunk.position, s.position))[:count]
 
 
 def in_language(sentences: list[Sentence], language: str | None) -> list[Sentence]:
