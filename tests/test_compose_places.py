@@ -55,6 +55,7 @@ def _hits(chunks: list[Chunk]) -> list[SearchHit]:
         ("what has INSPIRED done in Moldova, who should I meet?", ["Moldova"]),
         ("Briefing for Cabo Verde and Bolívia", ["Cape Verde", "Bolivia"]),
         ("A donor visiting Tbilisi, then Praia", ["Georgia", "Cape Verde"]),  # capitals stand for their countries
+        ("A mission to La Paz and then Almaty", ["Bolivia", "Kazakhstan"]),  # so do seats of government
         ("El caso de Moldavia", ["Moldova"]),
         ("the Republic of Moldova", ["Moldova"]),
         ("how do we chad the turkey?", []),  # words, not countries: countries are capitalised

@@ -16,6 +16,13 @@ from .text import MAX_SENTENCE_WORDS, prose_blocks, split_sentences, years_in
 COUNTRY_STORY = 2
 CAPITAL_MIN_POPULATION = 100_000  # the smallest territories' capitals are people's names: Hamilton, Douglas, Stanley
 ENGLISH_WORDS = {"Male"}  # Malé, unaccented
+# Where missions go when that is not the capital in the country table: the seat of government, or the former capital
+# and main city that ministries and embassies still use. English country names, as that table spells them.
+SEATS_OF_GOVERNMENT = {
+    "La Paz": "Bolivia", "The Hague": "Netherlands", "Abidjan": "Ivory Coast", "Dar es Salaam": "Tanzania",
+    "Lagos": "Nigeria", "Astana": "Kazakhstan", "Almaty": "Kazakhstan", "Cotonou": "Benin", "Cape Town": "South Africa",
+    "Putrajaya": "Malaysia", "Yangon": "Myanmar", "Ulan Bator": "Mongolia",
+}
 
 
 @lru_cache(maxsize=2)
@@ -38,6 +45,7 @@ def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
             # Codes ("MD", "MDA") and non-Latin scripts say nothing in an English, Portuguese or Spanish text.
             if len(plain) > 3 and plain.isascii() and plain[0].isupper() and plain not in ENGLISH_WORDS:
                 names.setdefault(plain, name)
+    names.update({city: country for city, country in SEATS_OF_GOVERNMENT.items() if country in names.values()})
     longest_first = sorted(names, key=len, reverse=True)
     return names, re.compile(r"\b(" + "|".join(re.escape(n) for n in longest_first) + r")\b")
 
