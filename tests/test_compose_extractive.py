@@ -413,6 +413,36 @@ def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)
 
 
+@pytest.mark.parametrize("question", [
+    "¿Quién va a ganar la segunda vuelta en Moldavia?",
+    "quem ganhou o debate de ontem na televisão",
+    "¿Cuál es la tasa de paro juvenil en Georgia?",
+    "Qual é o atual ministro da Economia da Arménia?",
+    "Dame el teléfono de la oficina del diálogo en Chisináu.",
+    "Escreve-me uma canção sobre o roteiro para a reforma.",
+    "¿Me recomiendas un restaurante cerca del ministerio?",
+    "Traduz para francês o convite da sessão de abertura.",
+    "¿Habrá huelga general en Túnez antes del verano?",
+    "receita de bacalhau para o jantar da equipa",
+    "¿Qué dijo la ministra la semana pasada sobre la reforma?",
+])
+def test_questions_in_portuguese_or_spanish_on_the_world_today_are_recognised(question):
+    assert asks_for_live_facts(question) or asks_about_the_world(question)
+
+
+@pytest.mark.parametrize("question", [
+    "¿Quién es el responsable de convocar a los actores?",
+    "Como se prepara o orçamento de um processo de diálogo?",
+    "¿Cómo traducir la hoja de ruta en acciones concretas?",
+    "Quem deve facilitar as sessões e como se escolhe o anfitrião?",
+    "¿Qué pasa en la fase de monitoreo después de aprobar la hoja de ruta?",
+    "As receitas do Estado chegam para financiar a reforma acordada no diálogo?",
+    "¿Cómo se preparan los participantes antes de una misión de alto nivel?",
+])
+def test_method_questions_in_portuguese_or_spanish_are_not_taken_for_questions_about_the_world(question):
+    assert not asks_for_live_facts(question) and not asks_about_the_world(question)
+
+
 def test_declining_a_question_on_a_country_says_where_its_current_facts_must_come_from(country_composer):
     answer = country_composer.ask("Who is the current prime minister of Moldova?")
     assert answer.abstained and answer.markdown.startswith(NOT_COVERED)

@@ -135,14 +135,59 @@ def with_guide_terms(text: str) -> str:
     return _SHORT_HOST.sub(r"dialogue \1", text)
 
 
+# The same, asked in Portuguese or Spanish.
+_LIVE_FACTS_PT_ES = re.compile(
+    r"\b(?:ontem|ayer|[uú]ltimas not[ií]cias|not[ií]cias de (?:hoje|hoy)|previs[aã]o do tempo|pron[oó]stico del tiempo"
+    r"|(?:vai|va a) (?:chover|llover)|llover[aá]|chover[aá]|taxa de c[aâ]mbio|tipo de cambio|cota[cç][aã]o d\w+"
+    r"|quem ganhou|qui[eé]n gan[oó]|(?:atual|actual)(?:es)? (?:ministr[oa]s?|president[ea]|primeir[oa][- ]ministr[oa]"
+    r"|primer[oa] ministr[oa]|governo|gobierno|embaixador|embajador)"
+    r"|(?:quem|qui[eé]n(?:es)?) (?:[ée]|es|s[aã]o|son) (?:o |a |os |as |el |la |los |las )?(?:atual |actual |nov[oa] |nuev[oa] )?"
+    r"(?:ministr[oa]s?|president[ea]|primeir[oa][- ]ministr[oa]|primer[oa] ministr[oa]|embaixador[a]?|embajador[a]?|diretor[a]?"
+    r"|director[a]?|chefe|jefe|alcalde|prefeit[oa]|governador[a]?|gobernador[a]?)"
+    # Contact details, money, calendars and opening hours.
+    r"|e-?mail|correo electr[oó]nico|tel[eé]fono|telefone|dados de contato|datos de contacto|morada d\w+|endere[cç]o d\w+"
+    r"|quanto dinheiro|cu[aá]nto dinero|quanto (?:custa|custou|recebe|ganha|gastou|deu)|cu[aá]nto (?:cuesta|cost[oó]|gana|gast[oó]|dio|recibe)"
+    r"|sal[aá]rios?|or[cç]amento (?:\w+ ){0,4}(?:deste ano|este ano|(?:de |em )?20\d\d)|presupuesto (?:\w+ ){0,4}(?:de este año|este año|(?:de |en )?20\d\d)"
+    r"|hor[aá]rios? de (?:funcionamento|atendimento|abertura|atenci[oó]n|apertura)|(?:a )?que horas? (?:abre|fecha|cierra)"
+    r"|a qu[eé] hora (?:abre|cierra)|pr[oó]xim[oa]s? (?:convocat[oó]rias?|concursos?|candidaturas|rondas?|prazos?|plazos?)"
+    r"|em que data|en qu[eé] fecha|qual (?:[ée] )?a data|cu[aá]l es la fecha"
+    # What was said or done lately, and what this year brings.
+    r"|(?:semana|m[eê]s|ano|año) pasad[oa]|(?:semana|m[eê]s|ano) passad[oa]|este (?:año|ano)|neste ano|deste ano"
+    r"|pron[oó]stic\w*|previs[aã]o (?:sobre|de que|para)|predicci[oó]n"
+    r"|prazo (?:para|de) (?:candidatura|inscri[cç]\w*)|plazo (?:para|de) (?:presentaci[oó]n|solicitud|postulaci[oó]n|inscripci[oó]n))\b",
+    re.I,
+)
+_WORLD_FACTS_PT_ES = re.compile(
+    r"\b(?:pib|produto interno bruto|producto interno bruto|per c[aá]pita|taxa de (?:desemprego|infla[cç][aã]o|pobreza|crescimento)"
+    r"|tasa de (?:desempleo|paro|inflaci[oó]n|pobreza|crecimiento)|[ií]ndice de (?:desemprego|desempleo|pobreza)"
+    r"|popula[cç][aã]o d\w+|poblaci[oó]n d\w+|quantos habitantes|cu[aá]ntos habitantes|esperan[cç]a de vida|esperanza de vida"
+    # What an election or a vote will bring.
+    r"|(?:quem|qui[eé]n) (?:vai|va a) (?:ganhar|vencer|ganar)|(?:ganhar|vencer|ganar)[aá]n?\b[^?.]{0,60}(?:elei[cç]|elecci)\w*"
+    r"|pr[oó]xim[oa]s? (?:elei[cç][oõ]es|elecciones)|elei[cç][oõ]es (?:antecipadas|do pr[oó]ximo)|elecciones (?:anticipadas|del pr[oó]ximo)"
+    r"|resultados? (?:das|de las) (?:elei[cç][oõ]es|elecciones)|sondage(?:m|ns)|encuestas? (?:electoral|de intenci[oó]n)"
+    r"|(?:vai|va a|ir[aá]) (?:aderir|entrar|ingressar|ingresar|unir(?:-?se)?)\b[^?.]{0,40}\b(?:ue|uni[aãó]o europeia|uni[oó]n europea|otan|nato)"
+    # Errands and writing that have nothing to do with the guide.
+    r"|rece(?:i)?tas? (?:de |para )(?!(?:\w+ )?(?:fiscal|tribut|imposto|impuesto|estado|p[uú]blic))|(?:escreve|escreva|escrever|escribe|escriba|escribir|comp[oõ]e|comp[oó]n|faz|haz)(?:-me|me)? "
+    r"(?:um|uma|un|una) (?:poema|poesia|can[cç][aã]o|canci[oó]n|hist[oó]ria|historia|cuento|conto|piada|chiste|soneto|rap)"
+    r"|(?:conta|cuenta|conte|cu[eé]ntame|conta-me|me conta)(?: me)? (?:um|uma|un|una) (?:piada|chiste)"
+    r"|tradu(?:z|za|ce|zca|zir|cir)(?:-me|me)? (?:esta|este|esse|essa|a|la|o|el|um|uma|un|una|mi|minha|meu) (?:carta|texto|e-?mail|correo|documento|mensagem|mensaje|frase|discurso)"
+    r"|tradu\w+ (?:para|al|en) (?:o |el )?(?:ingl[eé]s|ingl[eê]s|franc[eé]s|franc[eê]s|espanhol|espa[nñ]ol|portugu[eé]s|portugu[eê]s|russo|ruso|[aá]rabe)"
+    r"|(?:va a haber|vai haver|haver[aá]|habr[aá])\b[^?.]{0,60}\b(?:protest|huelg|greve|elei[cç]|elecci|crisis|crise|golpe|guerra)\w*"
+    r"|(?:reserv|recomend|recomiend)\w*(?:-me)?\b[^?.]{0,20}\b(?:voo|vuelo|hotel|quarto|habitaci[oó]n|restaurante|bar)"
+    r"|futebol|f[uú]tbol|(?:resultado|placar|marcador) do jogo|(?:resultado|marcador) del partido"
+    r"|(?:c[oó]digo|script|programa) (?:em|en) (?:python|javascript|java)|(?:qual|cu[aá]l) (?:[ée]|es) (?:a |la )?capital d\w+)\b",
+    re.I,
+)
+
+
 def asks_for_live_facts(question: str) -> bool:
     """Questions about the news of the day, prices, weather or current office-holders."""
-    return bool(_LIVE_FACTS.search(question))
+    return bool(_LIVE_FACTS.search(question) or _LIVE_FACTS_PT_ES.search(question))
 
 
 def asks_about_the_world(question: str) -> bool:
     """Questions on a country's statistics or political future, and requests unrelated to the guide."""
-    return bool(_WORLD_FACTS.search(question))
+    return bool(_WORLD_FACTS.search(question) or _WORLD_FACTS_PT_ES.search(question))
 
 
 def years_in(text: str) -> list[str]:
