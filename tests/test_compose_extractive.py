@@ -310,6 +310,9 @@ def test_a_question_in_spanish_on_an_english_only_tool_page_reads_that_page_from
     assert answer.markdown.index("To win the backing") < answer.markdown.index("Retired leaders lend weight")
     assert "Trust building" not in answer.markdown  # a label, not what the page says
     assert {c.url for c in answer.citations} == {f"{SITE}/toolkit/the-tools/11-t"}
+    assert answer.markdown.rstrip().endswith("*The guide has these pages in English only.*")
+    # Quoted from a page in the question's language: nothing to say.
+    assert "English only" not in composer.ask("¿Cuáles son los riesgos de un expresidente en el caso 2?").markdown
 
 
 def test_a_tool_the_toolkit_does_not_have_is_said_to_be_missing(tmp_path):

@@ -99,6 +99,15 @@ def no_duration_note(plan: _Plan, quoted: list[str]) -> str | None:
     return "\n\n*The passages quoted here give no duration.*"
 
 
+def english_only_note(plan: _Plan, registry: CitationRegistry) -> str | None:
+    """Under an answer in English to a question in Portuguese or Spanish: the toolkit, for one, has no other version."""
+    language = question_language(plan.query)
+    cited = {c.url for c in registry.citations}
+    if language in (None, "en") or any(h.chunk.lang == language for h in plan.hits if h.chunk.url in cited):
+        return None
+    return "\n\n*The guide has these pages in English only.*"
+
+
 class Composer:
     def __init__(self, settings: Settings, retriever: Retriever, chat_model: BaseChatModel | None = None):
         self.settings = settings
@@ -259,6 +268,8 @@ class Composer:
         if (note := current_affairs_note(plan, registry)) is not None:
             pieces.append(note)
         if (note := no_duration_note(plan, quoted)) is not None:
+            pieces.append(note)
+        if (note := english_only_note(plan, registry)) is not None:
             pieces.append(note)
         answer = Answer(
             question=plan.question, markdown="".join(pieces), citations=registry.citations, mode="extractive", notice=notice,
