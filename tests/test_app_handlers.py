@@ -237,15 +237,20 @@ def test_the_country_a_visitor_comes_from_stays_with_the_visitor(text, traveller
     assert h.parse_briefing_request(text).travellers == travellers
 
 
-@pytest.mark.parametrize("text, country, travellers, meetings", [
+@pytest.mark.parametrize("text, country, travellers, meetings, purpose, policy_area", [
     ("Uma antiga primeira-ministra vai a Ulaanbaatar em maio para se reunir com a comissão parlamentar e com os sindicatos.",
-     "Mongolia", "Uma antiga primeira-ministra", ["comissão parlamentar", "sindicatos"]),
+     "Mongolia", "Uma antiga primeira-ministra", ["comissão parlamentar", "sindicatos"],
+     "se reunir com a comissão parlamentar e com os sindicatos", None),
     ("El embajador de la UE en Nairobi quiere reunirse con el ministerio de trabajo sobre el empleo juvenil.",
-     "Kenya", "El embajador de la UE", ["ministerio de trabajo"]),
+     "Kenya", "El embajador de la UE", ["ministerio de trabajo"],
+     "reunirse con el ministerio de trabajo sobre el empleo juvenil", "empleo juvenil"),
+    ("Un expresidente viaja a Lima con el objetivo de abrir un diálogo sobre la reforma de pensiones.",
+     "Peru", "Un expresidente", [], "abrir un diálogo sobre la reforma de pensiones", "reforma de pensiones"),
 ])
-def test_a_portuguese_or_spanish_request_says_who_travels_and_whom_they_meet(text, country, travellers, meetings):
+def test_a_portuguese_or_spanish_request_says_who_travels_whom_they_meet_and_why(text, country, travellers, meetings, purpose, policy_area):
     request = h.parse_briefing_request(text)
     assert (request.country, request.travellers, request.meetings) == (country, travellers, meetings)
+    assert (request.purpose, request.policy_area) == (purpose, policy_area)
     assert "travellers" not in [q.field for q in h.missing_questions(request)]
 
 

@@ -72,6 +72,15 @@ _PURPOSE_AFTER_VISIT = re.compile(
     r"hopes?|aims?|seeks?|intends?|asked|invited|week|month|tomorrow)|\b[A-Z][\w'’-]+)\s+to\s+"
     r"(?!(?:the|a|an|his|her|their|its|our|be|this|that)\b)([a-z][\w'’-]*(?:\s+[^.;:!?,]+)?)"
 )
+# The same in Portuguese and Spanish: "…vai a Chisinau para se reunir com…", "…quiere reunirse con…". A purpose
+# starts with an infinitive ("reunir-se", "abrir"); "para o ministério" says for whom, not what for.
+_PURPOSE_PT_ES = re.compile(
+    r"\b(?:(?:vai|v[aã]o|viaja[mn]?|parte[mn]?|segue[mn]?|sigue[mn]?|ir[aá]|miss[aã]o|misi[oó]n|viagem|viaje|visita[mn]?)\b"
+    r"[^.;]{0,60}?\b(?:para|a\s+fim\s+de|com\s+o\s+objetivo\s+de|con\s+el\s+(?:fin|objetivo)\s+de)"
+    r"|\b(?:quer(?:em)?|quiere[n]?|pretende[mn]?|deseja[mn]?|desea[n]?|espera[mn]?))\s+"
+    r"((?:se\s+)?[a-zà-ú]+(?:ar|er|ir|or)(?:-?se)?\b(?:\s+[^.;:!?]+)?)",
+    re.I,
+)
 MAX_PURPOSE_WORDS = 14
 # "a dialogue on rural land policy", "meet MPs on disability-inclusive employment", "the social justice dialogue".
 _POLICY_ON = re.compile(
@@ -79,6 +88,12 @@ _POLICY_ON = re.compile(
     r"meet(?:s|ing|ings)?\s+[^.;:,]{1,60}?)(?:\s+[\w'’-]+){0,3}?\s+(?:on|about|concerning|regarding)\s+"
     rf"(?!(?:the\s+)?(?:approach|plane|phone|record|ground|behalf|time|how|what|why|who|whether|{_WEEKDAYS}|\d)\b)"
     r"([^.;:,!?]+?)(?=\s*(?:[.;:,!?]|$|\s+(?:and\s+(?:how|what|who|why|on)|building|so\s+that|in\s+order)\b))",
+    re.I,
+)
+_POLICY_ON_PT_ES = re.compile(
+    r"\b(?:di[aá]logos?|conversas|mesas?\s+redondas?|confer[eê]ncias?|conferencias?|oficinas?|talleres?|reformas?|roteiros?"
+    r"|hojas?\s+de\s+ruta|reuni\w*|encontr\w*)\b[^.;:]{0,60}?\s(?:sobre|acerca\s+d[eoa]s?|em\s+mat[eé]ria\s+de|en\s+materia\s+de)\s+"
+    r"(?:(?:o|a|os|as|el|la|los|las)\s+)?([^.;:,!?]+?)(?=\s*(?:[.;:,!?]|$|\s+(?:e|y)\s+(?:como|qu[eé]|quem|qui[eé]n|com|con)\b|\s+para\b))",
     re.I,
 )
 _POLICY_DISCUSSED = re.compile(r"\bto\s+discuss\s+(?:the\s+)?([^.;:,!?]+?)(?=\s*(?:[.;:,!?]|$|\s+with\b))", re.I)
@@ -156,7 +171,7 @@ def _travellers(text: str) -> str | None:
 
 
 def _purpose(text: str) -> str | None:
-    match = _PURPOSE.search(text) or _PURPOSE_AFTER_VISIT.search(text)
+    match = _PURPOSE.search(text) or _PURPOSE_AFTER_VISIT.search(text) or _PURPOSE_PT_ES.search(text)
     if not match:
         return None
     words = match.group(1).split()
@@ -165,7 +180,7 @@ def _purpose(text: str) -> str | None:
 
 def _policy_area(text: str) -> str | None:
     """The policy the mission is about, in the request's words; None when it names none."""
-    if match := _POLICY_ON.search(text) or _POLICY_DISCUSSED.search(text):
+    if match := _POLICY_ON.search(text) or _POLICY_DISCUSSED.search(text) or _POLICY_ON_PT_ES.search(text):
         return match.group(1).strip()
     for match in _POLICY_NAMED.finditer(text):
         words = match.group(1).split()
