@@ -105,9 +105,9 @@ def mode_for(profile: str | None, text: str = "") -> str:
     for talking points or a briefing ("Talking points for the donors…", "…Draft a two-page briefing.")."""
     mode = profile if profile in MODE_NAMES else ASK
     if mode == ASK:
-        if _ASKS_FOR_POINTS.search(text):
+        if _ASKS_FOR_POINTS.search(text) or _ASKS_FOR_POINTS_PT_ES.search(text):
             return POINTS
-        if _ASKS_FOR_BRIEFING.search(text):
+        if _ASKS_FOR_BRIEFING.search(text) or _ASKS_FOR_BRIEFING_PT_ES.search(text):
             return BRIEFING
     return mode
 
@@ -127,6 +127,21 @@ _ASKS_FOR_BRIEFING = re.compile(
     # "Short briefing for…", "Onboarding brief for…": named with a word or two before it, and not asked about.
     r"|^(?:[\w-]+\s+){0,2}(?:briefing|brief)\s+(?:note\s+)?(?:for|on|ahead|before|about)\b(?![^?]*\?\s*$)"
     r"|(?:^|[.!?:]\s+)(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:draft|write|prepare)\s+(?:me\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:briefing|brief)\b",
+    re.I,
+)
+# The same in Portuguese and Spanish: "Pontos de conversa para os sindicatos…", "Prepara una nota informativa para…".
+_ORDER_PT_ES = (
+    r"(?:^|[.!?:]\s+)¿?(?:(?:pode|podes|puede|puedes)\s+)?(?:por\s+favor,?\s+)?"
+    r"(?:(?:prepar|redig|redij|redact|escrev|escrib|fa[zç]|haz|hag|d[aá]|dame|preciso|necesito|quero|quiero)\w*(?:-me|me)?\s+"
+    r"(?:(?:de\s+)?(?:um|uma|uns|umas|un|una|unos|unas|o|a|os|as|el|la|los|las|alguns|algunos)\s+)?(?:[\w-]+\s+){0,2}?)?"
+)
+_POINTS_PT_ES = r"(?:pontos\s+(?:de\s+)?(?:conversa|fala|discuss[aã]o)|mensagens[- ]chave|puntos\s+(?:de\s+)?(?:conversaci[oó]n|discusi[oó]n)|puntos\s+clave|mensajes\s+clave)"
+_ASKS_FOR_POINTS_PT_ES = re.compile(
+    _ORDER_PT_ES + _POINTS_PT_ES + r"\s+(?:para|sobre|com|con|antes)\b", re.I
+)
+_ASKS_FOR_BRIEFING_PT_ES = re.compile(
+    _ORDER_PT_ES + r"(?:briefing|nota\s+(?:informativa|de\s+briefing|de\s+informa[cç][aã]o|de\s+misi[oó]n|de\s+miss[aã]o))"
+    r"\s+(?:para|sobre|antes)\b(?![^?]*\?\s*$)",
     re.I,
 )
 

@@ -68,6 +68,13 @@ def test_unknown_or_missing_profile_falls_back_to_questions():
         ("What do good talking points for journalists contain?", h.ASK),
         ("A short brief for envoys should cover what?", h.ASK),
         ("Who should brief the envoy before the visit?", h.ASK),
+        # In Portuguese and Spanish, the guide's other languages.
+        ("Pontos de conversa para a comissão parlamentar sobre o roteiro.", h.POINTS),
+        ("¿Puedes prepararme unos puntos clave para la reunión con los donantes?", h.POINTS),
+        ("Prepara uma nota informativa para o embaixador antes da visita a Bishkek.", h.BRIEFING),
+        ("Briefing para la ex primera ministra que viaja a Tiflis en junio.", h.BRIEFING),
+        ("Como se prepara uma nota informativa para uma missão?", h.ASK),
+        ("¿Qué deben contener los puntos de conversación para la prensa?", h.ASK),
     ],
 )
 def test_a_message_that_asks_outright_for_a_draft_gets_one_even_in_question_mode(text, mode):

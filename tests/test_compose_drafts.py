@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
 
-from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, resolve_audience
+from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, audience_named_in, resolve_audience
 from assistant.compose.briefing import SECTIONS
 from assistant.compose.requests import complete_request, request_gaps, request_questions
 from assistant.compose.citations import cited_numbers
@@ -113,6 +113,16 @@ def test_audiences_resolve_leniently():
     assert resolve_audience("civil_society_organisations") == "civil-society-organisations"
     with pytest.raises(UnknownAudience, match="Choose one of"):
         resolve_audience("astronauts")
+
+
+@pytest.mark.parametrize("text, audience", [
+    ("Pontos de conversa para os sindicatos sobre o roteiro", "social-agents"),
+    ("puntos clave para la Defensoría del Pueblo", "national-human-rights-institutions"),
+    ("mensagens-chave para a imprensa e a sociedade civil", None),  # two audiences side by side: the user picks
+    ("puntos de conversación para el gobierno sobre lo que piden los donantes", "partner-government"),
+])
+def test_an_audience_named_in_portuguese_or_spanish_is_recognised(text, audience):
+    assert audience_named_in(text) == audience
 
 
 def test_talking_points_lead_with_the_audience_page(composer):

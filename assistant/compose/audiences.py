@@ -52,6 +52,27 @@ _ALIASES = {
     "party": "political-parties", "political party": "political-parties", "opposition": "political-parties",
     "university": "academia", "academics": "academia", "research institute": "academia",
     "reporters": "media", "editors": "media",
+    # Portuguese and Spanish: the guide has those versions, and users name their audience in them.
+    "sociedade civil": "civil-society-organisations", "sociedad civil": "civil-society-organisations",
+    "ong": "civil-society-organisations", "ongs": "civil-society-organisations",
+    "organizacoes da sociedade civil": "civil-society-organisations", "organizaciones de la sociedad civil": "civil-society-organisations",
+    "partidos": "political-parties", "partidos politicos": "political-parties", "oposicao": "political-parties", "oposicion": "political-parties",
+    "administracao publica": "public-administration", "administracion publica": "public-administration",
+    "funcionarios publicos": "public-administration", "funcionarios": "public-administration",
+    "parlamento": "parliaments", "parlamentos": "parliaments", "deputados": "parliaments", "diputados": "parliaments",
+    "comissao parlamentar": "parliaments", "comision parlamentaria": "parliaments",
+    "imprensa": "media", "prensa": "media", "jornalistas": "media", "periodistas": "media",
+    "meios de comunicacao": "media", "medios de comunicacion": "media",
+    "sindicatos": "social-agents", "empregadores": "social-agents", "empleadores": "social-agents",
+    "parceiros sociais": "social-agents", "interlocutores sociales": "social-agents", "agentes sociales": "social-agents",
+    "provedor de justica": "national-human-rights-institutions", "defensor del pueblo": "national-human-rights-institutions",
+    "defensoria del pueblo": "national-human-rights-institutions",
+    "universidades": "academia", "investigadores": "academia", "pesquisadores": "academia", "academicos": "academia",
+    "doadores": "donors", "donantes": "donors", "financiadores": "donors", "delegacao da ue": "donors", "delegacion de la ue": "donors",
+    "governo": "partner-government", "gobierno": "partner-government", "ministerio": "partner-government",
+    "ministros": "partner-government", "ministras": "partner-government",
+    "anfitriao": "dialogue-host", "anfitrion": "dialogue-host", "anfitriao do dialogo": "dialogue-host",
+    "anfitrion del dialogo": "dialogue-host",
 }
 
 
@@ -116,13 +137,13 @@ def audience_named_in(text: str) -> str | None:
     if len(keys) <= 1:
         return keys.pop() if keys else None
     spans.sort()
-    fors = [i for i, token in enumerate(tokens) if token.lower() == "for"]
+    fors = [i for i, token in enumerate(tokens) if token.lower() in ("for", "para")]
     after = [span for span in spans if fors and span[0] > fors[0]]
     if not after:
         return None
     start, end, key = after[0]
     coordinated = any(
-        other != key and tokens[end].lower() in {"and", "or", ",", "&"} and other_start in (end + 1, end + 2)
+        other != key and tokens[end].lower() in {"and", "or", ",", "&", "e", "y", "ou", "o"} and other_start in (end + 1, end + 2)
         for other_start, _, other in spans
     ) if end < len(tokens) else False
     return None if coordinated else key

@@ -60,7 +60,11 @@ TOPIC_FACET = Facet("topic", "{topic} ({name})", 3)
 CASE_FACET = Facet("case", "{topic}: what happened in a country where INSPIRED ran", 1, hits=24)
 TOPIC_ONLY_FACET = Facet("topic", TOPIC_FACET.query, AUDIENCE_FACET.points + TOPIC_FACET.points)
 # "Talking points for…" says what to write, not what it is about.
-_REQUEST_WORDS = re.compile(r"\b(?:(?:draft|write|prepare|some)\s+)*(?:talking\s+)?points?\b\s*(?:for|to|on|about)?\s*", re.I)
+_REQUEST_WORDS = re.compile(
+    r"\b(?:(?:draft|write|prepare|some)\s+)*(?:talking\s+)?points?\b\s*(?:for|to|on|about)?\s*"
+    r"|\b(?:pontos\s+de\s+conversa|puntos\s+de\s+conversaci[oó]n|puntos\s+clave|mensagens[- ]chave|mensajes\s+clave)\b\s*(?:para|sobre)?\s*",
+    re.I,
+)
 
 
 def write_points(drafting: Drafting, audience: str, topic: str | None = None, *, owner: str | None = None) -> TalkingPoints:
