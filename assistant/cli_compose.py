@@ -44,6 +44,21 @@ def _checked_out(path: Path | None, fail) -> None:
         fail(f"--out must end in .docx or .md, not {path.name!r}.")
 
 
+def _save_draft(draft, out: Path, to_docx, to_markdown, fail) -> None:
+    """Write the draft; when the file cannot be written, print it instead and say why: nothing is lost."""
+    from .cli import console
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".docx":
+            to_docx(draft, out)
+        else:
+            out.write_text(to_markdown(draft), encoding="utf-8")
+    except OSError as exc:
+        console.print(Markdown(to_markdown(draft)))
+        fail(f"could not write {out} ({exc.strerror or exc}): the draft is printed above instead.")
+
+
 def _checked_files(paths: list[Path], fail) -> None:
     for path in paths:
         if not path.is_file():
@@ -122,11 +137,7 @@ def register(app: typer.Typer) -> None:
                 BriefingRequest(request=request, country=country, purpose=purpose, travellers=travellers, meetings=meeting or []),
                 owner=owner,
             )
-        if out.suffix.lower() == ".docx":
-            briefing_to_docx(briefing, out)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(briefing_to_markdown(briefing), encoding="utf-8")
+        _save_draft(briefing, out, briefing_to_docx, briefing_to_markdown, fail)
         console.print(f"Briefing written to [bold]{escape(str(out))}[/] ({briefing.mode} mode).")
         if briefing.notice:
             console.print(f"[yellow]{escape(briefing.notice)}[/]")
@@ -154,12 +165,8 @@ def register(app: typer.Typer) -> None:
             talking_points = composer.points(key, topic, owner=owner)
         if out is None:
             console.print(Markdown(points_to_markdown(talking_points)))
-        elif out.suffix.lower() == ".docx":
-            points_to_docx(talking_points, out)
-            console.print(f"Talking points written to [bold]{escape(str(out))}[/].")
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(points_to_markdown(talking_points), encoding="utf-8")
+            _save_draft(talking_points, out, points_to_docx, points_to_markdown, fail)
             console.print(f"Talking points written to [bold]{escape(str(out))}[/].")
 
     @app.command()

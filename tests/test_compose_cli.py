@@ -85,6 +85,16 @@ def test_points_to_markdown_file(runner, tmp_path):
     assert out.read_text().startswith("# Talking points for parliaments: budget")
 
 
+@pytest.mark.parametrize("name", ["brief.md", "brief.docx"])
+def test_a_draft_that_cannot_be_written_is_printed_instead(runner, tmp_path, name):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder was expected")
+    result = runner.invoke(app, ["brief", "--request", "Brief a former head of state visiting Moldova", "--out", str(blocker / name)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "could not write" in result.output and "printed above instead" in result.output
+    assert "Mission briefing" in result.output  # the draft itself, not lost
+
+
 def test_tools(runner):
     result = runner.invoke(app, ["tools", "A stakeholder refuses to share a table with its rivals"])
     assert result.exit_code == 0
