@@ -48,6 +48,15 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def write_json(path: Path, payload: dict) -> None:
+    """The --json file of an eval; one clear line when it cannot be written (the figures are in the table above)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:
+        fail(f"could not write {path} ({exc.strerror or exc}); the figures are in the table above.")
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from env/.env; an invalid value stops here with one clear line."""
     try:
@@ -182,8 +191,7 @@ def eval_retrieval(
         metrics = evaluate_retrieval(retriever, items, k=k)
         print_retrieval(console, {"full": metrics})
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(metrics, indent=2))
+        write_json(json_out, metrics)
 
 
 @eval_app.command("answers")
@@ -231,8 +239,7 @@ def eval_answers(
         console.print(f"Report: {written[-2]} (and .html); charts in {report_dir}")
         payload = result
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+        write_json(json_out, payload)
 
 
 @eval_app.command("drafts")
@@ -281,8 +288,7 @@ def eval_drafts(
         written = write_report("drafts", payload, dataset, report_dir, history=None if limit else history)
         console.print(f"Report: {written[-2]} (and .html); charts in {report_dir}")
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+        write_json(json_out, payload)
 
 
 @eval_app.command("tools")
@@ -308,8 +314,7 @@ def eval_tools(
         fail(str(exc))
     print_tools(console, result)
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        write_json(json_out, result)
 
 
 def register_plugins() -> None:

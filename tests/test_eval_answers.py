@@ -236,6 +236,14 @@ def test_bad_datasets_get_one_clear_line(run_cli, tmp_path):
     assert result.exit_code == 2 and "q9" in result.output and "Traceback" not in result.output
 
 
+def test_a_json_file_that_cannot_be_written_is_one_clear_line(run_cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way of a folder")
+    result = run_cli("--json", str(blocker / "answers.json"), "--report-dir", str(tmp_path / "r"), "--history", str(tmp_path / "h.jsonl"))
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "could not write" in result.output and "abstention_accuracy" in result.output  # the figures were shown
+
+
 def test_expected_urls_are_read_as_the_index_writes_them():
     item = EvalItem(id="q9", question="?", expected_urls=[
         "https://inspired.epd.eu/toolkit/the-tools/11-high-level-missions/",
