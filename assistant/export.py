@@ -67,7 +67,8 @@ def _mission_facts(b: Briefing) -> list[str]:
 
 def _points_title(t: TalkingPoints) -> str:
     topic = (t.topic or "").strip().rstrip(".")
-    if re.match(r"(?:draft |write |prepare |some )*talking points\b", topic, re.I):
+    if re.match(r"(?:draft |write |prepare |some )*talking points\b|pontos de conversa\b|puntos (?:de conversaci[oó]n|clave)\b"
+                r"|mensagens[- ]chave\b|mensajes clave\b", topic, re.I):
         return topic[0].upper() + topic[1:]  # the request already says what it is ("Talking points for…")
     return f"Talking points for {t.audience.lower()}" + (f": {topic}" if topic else "")
 

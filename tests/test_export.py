@@ -81,6 +81,8 @@ def test_points_title_does_not_repeat_the_request(composer):
     assert points_to_markdown(asked).startswith("# Talking points for journalists at the launch of the roadmap\n")
     topical = composer.points("media", "the launch of the roadmap")
     assert points_to_markdown(topical).startswith("# Talking points for media: the launch of the roadmap\n")
+    pedido = composer.points("media", "Pontos de conversa para os jornalistas no lançamento do roteiro.")
+    assert points_to_markdown(pedido).startswith("# Pontos de conversa para os jornalistas no lançamento do roteiro\n")
 
 
 def test_docx_path_must_end_in_docx(briefing, tmp_path):
