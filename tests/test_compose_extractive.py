@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from pathlib import Path
+
 import pytest
 from fakes import FAKE_ABSTAIN_THRESHOLD, GUIDE_CHUNKS, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
 
@@ -444,6 +446,13 @@ def test_questions_in_portuguese_or_spanish_on_the_world_today_are_recognised(qu
 ])
 def test_method_questions_in_portuguese_or_spanish_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question)
+
+
+def test_none_of_a_batch_of_method_questions_in_portuguese_or_spanish_is_taken_for_one_about_the_world():
+    lines = (Path(__file__).parent / "fixtures" / "method_questions_pt_es.txt").read_text(encoding="utf-8").splitlines()
+    questions = [line for line in lines if line and not line.startswith("#")]
+    assert len(questions) == 20
+    assert [q for q in questions if asks_for_live_facts(q) or asks_about_the_world(q)] == []
 
 
 def test_declining_a_question_on_a_country_says_where_its_current_facts_must_come_from(country_composer):

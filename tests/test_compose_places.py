@@ -56,6 +56,7 @@ def _hits(chunks: list[Chunk]) -> list[SearchHit]:
         ("Briefing for Cabo Verde and Bolívia", ["Cape Verde", "Bolivia"]),
         ("A donor visiting Tbilisi, then Praia", ["Georgia", "Cape Verde"]),  # capitals stand for their countries
         ("A mission to La Paz and then Almaty", ["Bolivia", "Kazakhstan"]),  # so do seats of government
+        ("Un ex jefe de Estado del Club de Madrid viaja a Lima", ["Peru"]),  # an organisation, not Spain
         ("El caso de Moldavia", ["Moldova"]),
         ("the Republic of Moldova", ["Moldova"]),
         ("how do we chad the turkey?", []),  # words, not countries: countries are capitalised

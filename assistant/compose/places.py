@@ -50,10 +50,15 @@ def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
     return names, re.compile(r"\b(" + "|".join(re.escape(n) for n in longest_first) + r")\b")
 
 
+# Organisations named after a place: the Club de Madrid's former leaders are no question about Spain.
+_NAMED_AFTER_A_PLACE = re.compile(r"\bClub\s+(?:de|of)\s+Madrid\b", re.I)
+
+
 def countries_in(text: str, *, demonyms: bool = False) -> list[str]:
     """The countries a text names, in order, each once ("Moldova", "Bolivia"…); capitalised only ("chad" is a
     word, "Chad" a country)."""
     names, pattern = _spellings(demonyms)
+    text = _NAMED_AFTER_A_PLACE.sub(" ", text)
     return list(dict.fromkeys(names[m] for m in pattern.findall(fold_accents(text))))
 
 

@@ -141,7 +141,6 @@ def _place(text: str) -> str | None:
 def _country_in_passing(text: str) -> str | None:
     """With no "visiting …": a country the request names ("…in Moldova"), or whose institutions it names ("the
     Mongolian parliament"); a visitor's nationality ("a Chilean former president") is not the mission's country."""
-    text = re.sub(r"\bClub de Madrid\b", "", text)
     named = countries_in(text) or [c for word in _INSTITUTION_OF.findall(text) for c in countries_in(word, demonyms=True)]
     return named[0] if named else None
 

@@ -145,7 +145,10 @@ _LIVE_FACTS_PT_ES = re.compile(
     r"(?:ministr[oa]s?|president[ea]|primeir[oa][- ]ministr[oa]|primer[oa] ministr[oa]|embaixador[a]?|embajador[a]?|diretor[a]?"
     r"|director[a]?|chefe|jefe|alcalde|prefeit[oa]|governador[a]?|gobernador[a]?)"
     # Contact details, money, calendars and opening hours.
-    r"|e-?mail|correo electr[oó]nico|tel[eé]fono|telefone|dados de contato|datos de contacto|morada d\w+|endere[cç]o d\w+"
+    r"|(?:e-?mail|correo(?:\s+electr[oó]nico)?|tel[eé]fono|telefone|whatsapp|contacto|contato)(?:\s+(?:direto|directo|pessoal|personal))?\s+(?:d[eoa]s?|del|dess[ea]|dest[ea])\b"
+    r"|dados de contato|datos de contacto|morada d\w+|endere[cç]o d\w+|direcci[oó]n de correo"
+    r"|(?:quem|qui[eé]n)\b[^?]{0,30}\b(?:hoje|hoy|atualmente|actualmente)|(?:quem|qui[eé]n)\b[^?]{0,80}\b(?:agora|ahora)(?=\s*\?)"
+    r"|(?:qu[eé]|que|qual [ée] a|cu[aá]l es la) probabilidad\w*|(?:possibilidades?|posibilidades?|chances?) de que"
     r"|quanto dinheiro|cu[aá]nto dinero|quanto (?:custa|custou|recebe|ganha|gastou|deu)|cu[aá]nto (?:cuesta|cost[oó]|gana|gast[oó]|dio|recibe)"
     r"|sal[aá]rios?|or[cç]amento (?:\w+ ){0,4}(?:deste ano|este ano|(?:de |em )?20\d\d)|presupuesto (?:\w+ ){0,4}(?:de este año|este año|(?:de |en )?20\d\d)"
     r"|hor[aá]rios? de (?:funcionamento|atendimento|abertura|atenci[oó]n|apertura)|(?:a )?que horas? (?:abre|fecha|cierra)"
@@ -167,13 +170,14 @@ _WORLD_FACTS_PT_ES = re.compile(
     r"|resultados? (?:das|de las) (?:elei[cç][oõ]es|elecciones)|sondage(?:m|ns)|encuestas? (?:electoral|de intenci[oó]n)"
     r"|(?:vai|va a|ir[aá]) (?:aderir|entrar|ingressar|ingresar|unir(?:-?se)?)\b[^?.]{0,40}\b(?:ue|uni[aãó]o europeia|uni[oó]n europea|otan|nato)"
     # Errands and writing that have nothing to do with the guide.
-    r"|rece(?:i)?tas? (?:de |para )(?!(?:\w+ )?(?:fiscal|tribut|imposto|impuesto|estado|p[uú]blic))|(?:escreve|escreva|escrever|escribe|escriba|escribir|comp[oõ]e|comp[oó]n|faz|haz)(?:-me|me)? "
+    r"|rece(?:i)?tas? de (?!(?:\w+ )?(?:fiscal|tribut|imposto|impuesto|estado|p[uú]blic|sucesso|[eé]xito))"
+    r"|rece(?:i)?tas? (?:de |para )[^?.]{0,40}\b(?:servir|comer|cozinhar|cocinar|almo[cç]o|almuerzo|jantar|lanche|intervalo|pessoas|personas)\b|(?:escreve|escreva|escrever|escribe|escriba|escribir|comp[oõ]e|comp[oó]n|faz|haz)(?:-me|me)? "
     r"(?:um|uma|un|una) (?:poema|poesia|can[cç][aã]o|canci[oó]n|hist[oó]ria|historia|cuento|conto|piada|chiste|soneto|rap)"
     r"|(?:conta|cuenta|conte|cu[eé]ntame|conta-me|me conta)(?: me)? (?:um|uma|un|una) (?:piada|chiste)"
     r"|tradu(?:z|za|ce|zca|zir|cir)(?:-me|me)? (?:esta|este|esse|essa|a|la|o|el|um|uma|un|una|mi|minha|meu) (?:carta|texto|e-?mail|correo|documento|mensagem|mensaje|frase|discurso)"
-    r"|tradu\w+ (?:para|al|en) (?:o |el )?(?:ingl[eé]s|ingl[eê]s|franc[eé]s|franc[eê]s|espanhol|espa[nñ]ol|portugu[eé]s|portugu[eê]s|russo|ruso|[aá]rabe)"
+    r"|tradu\w+\b[^?.]{0,30}?\b(?:para|pra|pro|al|en|a)\s+(?:o\s+|el\s+)?(?:ingl|franc|espanh|espa[nñ]|portugu|rom|rum|alem|ital|russ|rus|chin|[aá]rab|turc|georgi|armen|mongol)\w*"
     r"|(?:va a haber|vai haver|haver[aá]|habr[aá])\b[^?.]{0,60}\b(?:protest|huelg|greve|elei[cç]|elecci|crisis|crise|golpe|guerra)\w*"
-    r"|(?:reserv|recomend|recomiend)\w*(?:-me)?\b[^?.]{0,20}\b(?:voo|vuelo|hotel|quarto|habitaci[oó]n|restaurante|bar)"
+    r"|(?:res[eé]rv|recom[eé]nd|recomi[eé]nd)\w*(?:-me)?\b[^?.]{0,20}\b(?:voo|vuelo|hotel|quarto|habitaci[oó]n|restaurante|bar)"
     r"|futebol|f[uú]tbol|(?:resultado|placar|marcador) do jogo|(?:resultado|marcador) del partido"
     r"|(?:c[oó]digo|script|programa) (?:em|en) (?:python|javascript|java)|(?:qual|cu[aá]l) (?:[ée]|es) (?:a |la )?capital d\w+)\b",
     re.I,
