@@ -68,8 +68,9 @@ class Drafting:
         # Labels ("Type of tool: …") answer "which tools…?"; to a question naming one tool, other tools' labels are noise.
         named = [h for h in hits if h.named_rank is not None]
         if named and not any(h.chunk.lang == language for h in named):
-            # "¿Qué riesgos tiene una misión de alto nivel?": the toolkit is in English only, and the one chunk the
-            # question's words found is seldom the page's substance. The whole page is read.
+            # The one chunk of a named page that the question's words found is seldom its substance when the question
+            # is in another language ("¿Qué riesgos tiene una misión de alto nivel?": the toolkit is in English only)
+            # or of no telling language ("PPA", "tool 11"). The whole page is read.
             named = self._whole_pages(query, named)
         every = passage_sentences(hits + named) + label_sentences(named or hits)
         sentences = in_language(every, language)
@@ -94,8 +95,9 @@ class Drafting:
         chunks: list[SearchHit] = []
         for url, hit in pages.items():
             family = self.search(query, WHOLE_PAGE_CHUNKS, filters=SearchFilters(family=hit.chunk.title))
-            chunks += sorted((h for h in family if h.chunk.url == url), key=lambda h: h.chunk.position)
-        return [h.model_copy(update={"named_rank": hit.named_rank}) for h in chunks] or named
+            page = sorted((h for h in family if h.chunk.url == url), key=lambda h: h.chunk.position)
+            chunks += [h.model_copy(update={"named_rank": hit.named_rank}) for h in page]
+        return chunks or named
 
     def confidence(self, query: str, hits: list[SearchHit]) -> float:
         """How well the guide covers a query: its best passages as a whole, or one sentence of them (see

@@ -128,12 +128,16 @@ def label_sentences(hits: list[SearchHit]) -> list[Sentence]:
         text = " ".join(strip_markup(hit.chunk.text).split())
         if len(text) <= MAX_LABEL_CHARS and ":" in text and not any(is_full_sentence(s) for s in split_sentences(text)):
             # An italic lead-in: "11. High-level missions" at the start of a line would be read as item 11 of a list.
-            labels.append(Sentence(f"*{hit.chunk.title}:* {text.rstrip('.')}.", hit.chunk, rank, 0))
+            labels.append(Sentence(f"{_label_lead(hit.chunk)}{text.rstrip('.')}.", hit.chunk, rank, 0))
     return labels
 
 
+def _label_lead(chunk: Chunk) -> str:
+    return f"*{chunk.title}:* "
+
+
 def is_label(sentence: Sentence) -> bool:
-    return sentence.text.startswith(f"*{sentence.chunk.title}:* ")
+    return sentence.text.startswith(_label_lead(sentence.chunk))
 
 
 def score_sentences(
