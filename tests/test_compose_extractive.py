@@ -467,6 +467,9 @@ def test_declining_a_question_on_a_country_says_where_its_current_facts_must_com
     ("Can two hosts share the role?", "Can two dialogue hosts share the role?"),
     ("What does the dialogue host do?", "What does the dialogue host do?"),
     ("Officials of the host country meet the visitors.", "Officials of the host country meet the visitors."),
+    ("What can go wrong when we bring a former president in?", "What can go wrong when we bring high-level political figure in?"),
+    ("Two ex-prime ministers and a former head of state will visit.", "Two high-level political figures and high-level political figure will visit."),
+    ("A former minister of labour joins the panel.", "A former minister of labour joins the panel."),
 ])
 def test_a_shortened_guide_term_is_read_as_the_guide_names_it(text, expected):
     from assistant.compose.text import with_guide_terms
@@ -488,6 +491,24 @@ def test_a_question_in_users_words_is_not_declined_for_not_using_the_guides_term
     assert not composer.ask(question).abstained
     composer.abstain_threshold = measured + 0.01
     assert composer.ask(question).abstained
+
+
+def test_a_question_about_a_former_president_finds_and_quotes_what_the_guide_says_of_high_level_figures(tmp_path):
+    warning = Chunk(id="missions#1", url=f"{SITE}/toolkit/the-tools/11-high-level-missions", title="Visits by senior figures",
+                    text="A visit by a high-level political figure cuts both ways: without careful preparation it hardens positions.")
+    distractors = [
+        Chunk(id=f"board#{n}", url=f"{SITE}/guide/board-{n}", title=f"Board {n}",
+              text=f"The president of board {n} opens the annual meeting and can go home early when we are done.")
+        for n in range(3)
+    ]
+    retriever = FakeRetriever([warning, *distractors])
+    composer = Composer(offline_settings(tmp_path, retrieval_k=2), retriever)
+    question = "What can go wrong when we bring a former president into the process?"
+    assert warning.id not in {h.chunk.id for h in retriever.search(question, 2)}  # the user's words alone miss it
+    answer = composer.ask(question)
+    assert not answer.abstained
+    assert warning.url in {c.url for c in answer.citations}
+    assert "cuts both ways" in answer.markdown
 
 
 def _sentences_of(url_path: str, text: str) -> dict:

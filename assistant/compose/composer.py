@@ -29,7 +29,7 @@ from .places import countries_in, mentions, without_countries
 from .points import write_points
 from .text import (
     answers_the_count, asks_about_the_world, asks_for_a_duration, asks_for_a_number, asks_for_live_facts, keywords,
-    looks_like_injection, names_in, question_language, states_a_duration, years_in,
+    looks_like_injection, names_in, question_language, states_a_duration, visitors_in_guide_terms, years_in,
 )
 from .tools import recommend_tools
 
@@ -190,7 +190,7 @@ class Composer:
             raise ComposeError(f"length must be one of {', '.join(SENTENCES_FOR_LENGTH)}, not {length!r}.")
         use_llm = use_llm and self.chat_model is not None
         query = self._standalone(question, history, use_llm=use_llm)
-        hits = self._drafting().search(query, owner=owner)
+        hits = self._in_guide_terms_too(query, self._drafting().search(query, owner=owner), owner)
         # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
         # far from every passage get no answer.
         confidence = self.confidence(query, hits)
@@ -210,6 +210,14 @@ class Composer:
         if countries and not abstain:
             hits = self._with_country_passages(hits, countries, owner)
         return _Plan(question, query, hits, length, language, use_llm, abstain, countries)
+
+    def _in_guide_terms_too(self, query: str, hits: list[SearchHit], owner: str | None) -> list[SearchHit]:
+        """The passages found by the question, then those found by it in the guide's terms ("a former president":
+        "a high-level political figure"), which users' words seldom reach on their own."""
+        if (in_guide_terms := visitors_in_guide_terms(query)) == query:
+            return hits
+        known = {h.chunk.id for h in hits}
+        return hits + [h for h in self._drafting().search(in_guide_terms, owner=owner) if h.chunk.id not in known]
 
     def _with_country_passages(self, hits: list[SearchHit], countries: list[str], owner: str | None) -> list[SearchHit]:
         """The passages that name the country asked about, after those retrieved: the guide mentions a country

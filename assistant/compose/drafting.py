@@ -14,6 +14,7 @@ from ..settings import Settings
 from .citations import CitationRegistry
 from .extractive import (
     Sentence, extract_pieces, in_language, label_sentences, passage_sentences, retrieval_confidence, sentence_confidence,
+    with_guide_phrasing,
 )
 from .places import country_sentences, other_countries_sentences
 from .text import is_signpost, question_language, with_guide_terms
@@ -84,7 +85,8 @@ class Drafting:
             elsewhere = other_countries_sentences(hits, countries) - {s.text for s in focus}
             sentences = [s for s in sentences if s.text not in elsewhere]
         return extract_pieces(
-            query, sentences, self.retriever.embed, count, registry, language=language, focus=focus, named=named_sentences
+            with_guide_phrasing(query), sentences, self.retriever.embed, count, registry, language=language, focus=focus,
+            named=named_sentences,
         )
 
     def _whole_pages(self, query: str, named: list[SearchHit]) -> list[SearchHit]:

@@ -13,7 +13,7 @@ from ..models import Chunk, Citation, SearchHit
 from .citations import CitationRegistry, passage_text
 from .text import (
     is_full_sentence, keyword_overlap, keywords, leans_on_previous, looks_like_injection, points_back, prose_blocks, split_sentences,
-    strip_markup,
+    strip_markup, visitors_in_guide_terms,
 )
 
 EXTRACT_LABEL = "*Extract from the INSPIRED guide — no language model used.*"
@@ -39,6 +39,9 @@ SENTENCE_CONFIDENCE_WEIGHT = 0.8  # one close sentence counts for less than a cl
 CONFIDENCE_PASSAGES = 3
 
 Embed = Callable[[list[str]], np.ndarray]
+# A question, or several phrasings of it (the user's words, and the guide's for the same thing): a sentence
+# counts by the phrasing it matches best.
+Query = str | Sequence[str]
 
 
 _TITLE_DASH = re.compile(r"^(.{3,90}?)\s+[–—-]\s+\S")
@@ -141,29 +144,40 @@ def is_label(sentence: Sentence) -> bool:
 
 
 def score_sentences(
-    query: str, sentences: list[Sentence], embed: Embed, *, language: str | None = None
+    query: Query, sentences: list[Sentence], embed: Embed, *, language: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each sentence's relevance to the query, and the sentences' own embeddings (rows, L2-normalised).
 
     A sentence is read in the light of where it stands: "This is rarely easy" on the page about donors
     answers a question about donors, so the similarity of its page title and headings counts too.
     """
+    phrasings = [query] if isinstance(query, str) else list(query)
     places = list(dict.fromkeys(place(s.chunk) for s in sentences))
-    vectors = np.asarray(embed([query, *(s.text for s in sentences), *places]), dtype=float)
-    similarity = np.clip(vectors[1 : len(sentences) + 1] @ vectors[0], 0.0, None)
-    place_similarity = dict(zip(places, np.clip(vectors[len(sentences) + 1 :] @ vectors[0], 0.0, None)))
-    query_keywords = keywords(query)
+    vectors = np.asarray(embed([*phrasings, *(s.text for s in sentences), *places]), dtype=float)
+    asked, sentence_vectors, place_vectors = np.split(vectors, [len(phrasings), len(phrasings) + len(sentences)])
+    similarity = np.clip(sentence_vectors @ asked.T, 0.0, None)
+    place_similarity = dict(zip(places, np.clip(place_vectors @ asked.T, 0.0, None)))
+    phrasing_keywords = [keywords(phrasing) for phrasing in phrasings]
     scores = np.array(
         [
-            similarity[i]
-            + PLACE_WEIGHT * place_similarity[place(s.chunk)]
-            + LEXICAL_WEIGHT * keyword_overlap(query_keywords, s.text)
+            max(
+                similarity[i, p]
+                + PLACE_WEIGHT * place_similarity[place(s.chunk)][p]
+                + LEXICAL_WEIGHT * keyword_overlap(phrasing_keywords[p], s.text)
+                for p in range(len(phrasings))
+            )
             + RANK_WEIGHT / (1 + s.hit_rank)
             + (LANGUAGE_BONUS if language and s.chunk.lang == language else 0.0)
             for i, s in enumerate(sentences)
         ]
     )
-    return scores, vectors[1 : len(sentences) + 1]
+    return scores, sentence_vectors
+
+
+def with_guide_phrasing(query: str) -> list[str]:
+    """The question, and the same in the guide's own terms when they differ ("a former president": "a high-level
+    political figure")."""
+    return list(dict.fromkeys([query, visitors_in_guide_terms(query)]))
 
 
 def place(chunk: Chunk) -> str:
@@ -172,7 +186,7 @@ def place(chunk: Chunk) -> str:
 
 
 def select_sentences(
-    query: str, sentences: list[Sentence], embed: Embed, count: int, *, language: str | None = None, at_least: int = 0,
+    query: Query, sentences: list[Sentence], embed: Embed, count: int, *, language: str | None = None, at_least: int = 0,
     lead_pages: int = 0, after: Sequence[Sentence] = (),
 ) -> list[Sentence]:
     """The ``count`` best sentences for the query, near-duplicates removed (maximal marginal relevance).
@@ -256,7 +270,7 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
 
 
 def extract_pieces(
-    query: str, sentences: list[Sentence], embed: Embed, count: int, registry: CitationRegistry, *,
+    query: Query, sentences: list[Sentence], embed: Embed, count: int, registry: CitationRegistry, *,
     language: str | None = None, focus: list[Sentence] | None = None, named: list[Sentence] | None = None,
 ) -> list[str]:
     """The answer's cited sentences. Half of them come first from the pages the query ``named``, then up to

@@ -130,9 +130,22 @@ _STOPWORD_TEXT = """
 _SHORT_HOST = re.compile(r"(?<!dialogue )\b(hosts?)\b(?!\s+(?:country|countries|nation|city|cities|government)\b)", re.I)
 
 
+# Envoys name the visitor ("a former president", "an ex-prime minister"); the guide speaks of high-level political figures.
+_FORMER_LEADER = re.compile(
+    r"\b(?:a |an |the )?(?:former|ex-?)\s*(?:president|prime minister|premier|head of (?:state|government)|leader)(s?)\b", re.I
+)
+
+
 def with_guide_terms(text: str) -> str:
-    """"how to pick a host" as the guide would put it: "how to pick a dialogue host"."""
-    return _SHORT_HOST.sub(r"dialogue \1", text)
+    """"how to pick a host" as the guide would put it: "how to pick a dialogue host"; "a former president" as
+    "a high-level political figure"."""
+    return visitors_in_guide_terms(_SHORT_HOST.sub(r"dialogue \1", text))
+
+
+def visitors_in_guide_terms(text: str) -> str:
+    """"What can go wrong when a former president joins?" as the guide would put it ("a high-level political figure").
+    Unlike "the host", this changes what a question finds, not only how surely."""
+    return _FORMER_LEADER.sub(lambda m: f"high-level political figure{m.group(1)}", text)
 
 
 # The same, asked in Portuguese or Spanish.
