@@ -376,6 +376,8 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
     "Which donors fund the Moldovan dialogue and by how much?",
     "When will the government adopt the Moldovan roadmap?",
     "Can you convert 500 euros to Moldovan lei for the dialogue?",
+    "Who was the former president of Moldova?",  # an office's past holder is as much a fact of the world
+    "Who were Moldova's last prime ministers?",
 ])
 def test_questions_on_a_country_the_guide_cannot_answer_are_declined(country_composer, question):
     answer = country_composer.ask(question)
@@ -430,6 +432,8 @@ def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_
     "¿Habrá huelga general en Túnez antes del verano?",
     "receita de bacalhau para o jantar da equipa",
     "¿Qué dijo la ministra la semana pasada sobre la reforma?",
+    "Quem foi o ex-presidente de Cabo Verde?",
+    "¿Quién fue el anterior presidente de Bolivia?",
 ])
 def test_questions_in_portuguese_or_spanish_on_the_world_today_are_recognised(question):
     assert asks_for_live_facts(question) or asks_about_the_world(question)
@@ -443,6 +447,7 @@ def test_questions_in_portuguese_or_spanish_on_the_world_today_are_recognised(qu
     "¿Qué pasa en la fase de monitoreo después de aprobar la hoja de ruta?",
     "As receitas do Estado chegam para financiar a reforma acordada no diálogo?",
     "¿Cómo se preparan los participantes antes de una misión de alto nivel?",
+    "Quais os riscos de trazer um antigo presidente para o diálogo?",  # who travels, not who governed
 ])
 def test_method_questions_in_portuguese_or_spanish_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question)

@@ -64,7 +64,7 @@ _LIVE_FACTS = re.compile(
     # Dates of calls and applications: a guide on method keeps no calendar ("deadlines" in a roadmap stay answerable).
     r"|(?:the|next|application|submission) deadline (?:for|of|to)|deadline for (?:the )?(?:next|applications?|submissions?)"
     # Who holds an office, and what happened or will happen in a given month or year.
-    r"|who (?:is|are) (?:the |[\w-]+'s )?(?:current |new |present )?(?:prime minister|president|ministers?|speaker|ambassador"
+    r"|who (?:is|are|was|were) (?:the |[\w-]+'s )?(?:current |new |present |former |ex-?|previous |last )?(?:prime minister|president|ministers?|speaker|ambassador"
     r"|head of (?:state|government)|mayor|governor)|predict|forecast"
     # Who holds a named organisation's post: "Who heads the EU Delegation…?", "Who is EPD's executive director?"
     r"|who (?:is|are|heads|leads|runs|directs)\b[^?]{0,40}\b(?:director|secretary[- ]general|delegation|ambassador|commissioner"
@@ -154,7 +154,8 @@ _LIVE_FACTS_PT_ES = re.compile(
     r"|(?:vai|va a) (?:chover|llover)|llover[aá]|chover[aá]|taxa de c[aâ]mbio|tipo de cambio|cota[cç][aã]o d\w+"
     r"|quem ganhou|qui[eé]n gan[oó]|(?:atual|actual)(?:es)? (?:ministr[oa]s?|president[ea]|primeir[oa][- ]ministr[oa]"
     r"|primer[oa] ministr[oa]|governo|gobierno|embaixador|embajador)"
-    r"|(?:quem|qui[eé]n(?:es)?) (?:[ée]|es|s[aã]o|son) (?:o |a |os |as |el |la |los |las )?(?:atual |actual |nov[oa] |nuev[oa] )?"
+    r"|(?:quem|qui[eé]n(?:es)?) (?:[ée]|es|s[aã]o|son|foi|fue|foram|fueron) (?:o |a |os |as |el |la |los |las )?"
+    r"(?:atual |actual |nov[oa] |nuev[oa] |ex-?\s*|antig[oa] |antigu[oa] |anterior )?"
     r"(?:ministr[oa]s?|president[ea]|primeir[oa][- ]ministr[oa]|primer[oa] ministr[oa]|embaixador[a]?|embajador[a]?|diretor[a]?"
     r"|director[a]?|chefe|jefe|alcalde|prefeit[oa]|governador[a]?|gobernador[a]?)"
     # Contact details, money, calendars and opening hours.
