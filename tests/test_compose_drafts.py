@@ -6,8 +6,8 @@ import pytest
 from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, audience_named_in, resolve_audience
-from assistant.compose.briefing import SECTIONS
-from assistant.compose.requests import complete_request, request_gaps, request_questions
+from assistant.compose.briefing import BRIEFING_SECTIONS, HIGH_LEVEL_SECTIONS
+from assistant.compose.requests import complete_request, is_high_level_visit, request_gaps, request_questions
 from assistant.compose.citations import cited_numbers
 from assistant.compose.points import MAX_POINTS
 from assistant.models import BriefingRequest, Chunk
@@ -45,7 +45,7 @@ def test_request_details_are_read_from_free_text():
 
 def test_briefing_has_every_section_with_consistent_citations(composer):
     briefing = composer.brief(BriefingRequest(request=MOLDOVA))
-    assert [s.heading for s in briefing.sections] == HEADINGS == [s.heading for s in SECTIONS]
+    assert [s.heading for s in briefing.sections] == HEADINGS == [s.heading for s in HIGH_LEVEL_SECTIONS]
     assert briefing.mode == "extractive" and "Moldova" in briefing.title
     cited_sections = [s for s in briefing.sections if s.citations]
     assert len(cited_sections) >= 5
@@ -55,6 +55,33 @@ def test_briefing_has_every_section_with_consistent_citations(composer):
         for c in section.citations:
             assert numbers.setdefault(c.n, c.url) == c.url  # one numbering for the whole briefing
     assert all(INJECTED_SENTENCE not in s.markdown for s in briefing.sections)
+
+
+@pytest.mark.parametrize(("request_text", "high_level"), [
+    (MOLDOVA, True),
+    ("Briefing for a Club de Madrid member visiting Manila.", True),
+    ("High-level mission to Kyiv on veterans' policy: brief the envoy.", True),
+    ("I'm going to Tunis as a former head of government.", True),
+    ("Uma antiga presidente vai a Maputo para apoiar o diálogo.", True),
+    ("Una expresidenta viaja a La Paz.", True),
+    ("The EU ambassador in Nairobi meets the Ministry of Labour to propose a dialogue.", False),
+    ("Onboarding brief for a new programme officer at a dialogue host: the three phases.", False),
+    ("Brief a donor visiting Moldova for meetings with the mayor", False),
+    ("", True),  # nothing said of who it is for: the briefing a mission needs
+])
+def test_a_high_level_visit_is_told_from_what_the_request_says_of_the_visitor(request_text, high_level):
+    assert is_high_level_visit(BriefingRequest(request=request_text)) is high_level
+
+
+def test_a_briefing_for_a_donor_is_not_framed_as_a_high_level_mission(composer, retriever):
+    briefing = composer.brief(BriefingRequest(request="Brief a donor visiting Moldova before she meets the minister about aligning funding to the roadmap"))
+    assert [s.heading for s in briefing.sections] == [s.heading for s in BRIEFING_SECTIONS]
+    assert briefing.sections[0].heading == "Purpose and fit in the dialogue process"
+    assert briefing.title == "Briefing: A donor — Moldova"
+    # What the toolkit says of visits by former heads of state is not what a donor needs: it is never searched for.
+    assert not [q for q in retriever.queries if "high-level mission" in q]
+    composer.brief(BriefingRequest(request=MOLDOVA))
+    assert [q for q in retriever.queries if "high-level mission" in q]
 
 
 def test_risk_section_quotes_the_double_edged_passage(composer):

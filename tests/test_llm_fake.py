@@ -158,6 +158,19 @@ def test_briefing_sections_drafted_by_the_model_keep_only_real_citations(tmp_pat
     assert len(model.sent) == 6
 
 
+def test_a_model_drafting_a_donors_briefing_is_guided_for_that_reader_not_for_a_high_level_mission(tmp_path):
+    def prompts_for(request: str) -> str:
+        model = recording_model(*[section_json("It says so [1].")] * 8)
+        make_composer(tmp_path, model).brief(BriefingRequest(request=request))
+        return "\n".join(str(m.content) for messages in model.sent for m in messages)
+
+    donor = prompts_for("Brief a donor visiting Moldova before she meets the minister")
+    assert "The reader is not on a high-level mission" in donor and "what a high-level visit can achieve" not in donor
+    assert "when high-level figures get involved" not in donor and "what can go wrong in the dialogue process" in donor
+    envoy = prompts_for("Brief a former head of state visiting Moldova to meet the minister")
+    assert "what a high-level visit can achieve" in envoy and "when high-level figures get involved" in envoy
+
+
 def test_briefing_with_malformed_model_output_is_extractive_with_notice(tmp_path):
     model = recording_model(*["{not json"] * 7)
     briefing = make_composer(tmp_path, model).brief(BriefingRequest(request="Brief a former head of state visiting Moldova"))

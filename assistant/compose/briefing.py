@@ -18,7 +18,7 @@ from .extractive import ANSWER_LEAD_PAGES, Sentence, in_language, passage_senten
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
-from .requests import complete_request, request_gaps, request_questions
+from .requests import complete_request, is_high_level_visit, request_gaps, request_questions
 from .text import asks_about_the_world, asks_for_live_facts, fold, points_back
 
 LOCAL_CONTEXT = "Local context"
@@ -34,12 +34,21 @@ class SectionSpec:
     sentences: int
     bullets: bool = False
     with_notes: bool = False
+    guidance: str = ""  # its heading in prompts/briefing_guidance.md, when not the section's own
+
+    @property
+    def guidance_key(self) -> str:
+        return self.guidance or self.heading
 
 
 LOCAL_CONTEXT_SPEC = SectionSpec(LOCAL_CONTEXT, "political situation and current context in {country}. {request}", 4, with_notes=True)
 STAKEHOLDERS_SPEC = SectionSpec("Stakeholders involved and their stakes",
                                 "stakeholders taking part in the policy dialogue and what they have at stake: {meetings} {policy_area}", 4, with_notes=True)
-SECTIONS = [
+FOLLOW_UP_SPEC = SectionSpec("Follow-up",
+                             "follow-up after the mission: monitoring commitments, reporting collective progress, next steps of the dialogue process", 3)
+# A former head of state or government on a high-level mission: the toolkit's page on such missions says what
+# they are for, what can go wrong and how to prepare them.
+HIGH_LEVEL_SECTIONS = [
     SectionSpec("Purpose of the mission and fit in the dialogue process",
                 "high-level missions: political buy-in, public endorsement of the dialogue process, unblocking a stalled dialogue. {purpose} {phase}", 4),
     LOCAL_CONTEXT_SPEC,
@@ -50,8 +59,25 @@ SECTIONS = [
                 "risks of a high-level mission: involving prominent political figures can backfire and must be handled with care", 3),
     SectionSpec("Do's and don'ts",
                 "do's and don'ts for high-level missions: careful selection, good planning, visitors properly briefed", 4, bullets=True),
-    SectionSpec("Follow-up",
-                "follow-up after the mission: monitoring commitments, reporting collective progress, next steps of the dialogue process", 3),
+    FOLLOW_UP_SPEC,
+]
+# Anyone else (an ambassador meeting a ministry, a donor weighing support, a new programme officer): what the
+# toolkit says of former heads of state would mislead them, so each section is about the dialogue itself.
+BRIEFING_SECTIONS = [
+    SectionSpec("Purpose and fit in the dialogue process",
+                "{purpose} {policy_area}: where it stands in the INSPIRED dialogue process, its phases and who does what {phase}", 4),
+    LOCAL_CONTEXT_SPEC,
+    STAKEHOLDERS_SPEC,
+    SectionSpec("Key messages",
+                "what inclusive, participatory policy dialogue and a jointly owned roadmap for reform offer {policy_area}", 4, bullets=True,
+                guidance="Key messages (any briefing)"),
+    SectionSpec("Risks and sensitivities",
+                "risks and sensitivities in an inclusive policy dialogue: polarisation, mistrust, weak local ownership, what can go wrong {policy_area}",
+                3, guidance="Risks and sensitivities (any briefing)"),
+    SectionSpec("Do's and don'ts",
+                "do's and don'ts for {travellers} in an inclusive policy dialogue: what to do and what to avoid {purpose}", 4, bullets=True,
+                guidance="Do's and don'ts (any briefing)"),
+    FOLLOW_UP_SPEC,
 ]
 
 # Written first, so the passages they most need are not already quoted by the broader sections: the few
@@ -73,9 +99,15 @@ _WH_WORD = re.compile(r"(?:how|what|who|whom|whose|why|where|when|whether|which)
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|this|that)\b", re.I)
 
 
+def section_specs(request: BriefingRequest) -> list[SectionSpec]:
+    return HIGH_LEVEL_SECTIONS if is_high_level_visit(request) else BRIEFING_SECTIONS
+
+
 def briefing_title(request: BriefingRequest) -> str:
-    who = request.travellers[0].upper() + request.travellers[1:] if request.travellers else "High-level visit"
-    return f"Mission briefing: {who}" + (f" — {request.country}" if request.country else "")
+    high_level = is_high_level_visit(request)
+    who = request.travellers[0].upper() + request.travellers[1:] if request.travellers else ("High-level visit" if high_level else "")
+    title = f"{'Mission briefing' if high_level else 'Briefing'}{': ' if who else ''}{who}"
+    return title + (f" — {request.country}" if request.country else "")
 
 
 def mission_summary(request: BriefingRequest) -> str:
@@ -111,12 +143,13 @@ def write_briefing(drafting: Drafting, request: BriefingRequest, *, owner: str |
     state = _State(use_model=drafting.chat_model is not None)
     state.gaps.extend(request_gaps(request))
     written: dict[str, BriefingSection] = {}
-    for spec in sorted(SECTIONS, key=lambda spec: WRITTEN_FIRST.index(spec.heading) if spec.heading in WRITTEN_FIRST else len(WRITTEN_FIRST)):
+    specs = section_specs(request)
+    for spec in sorted(specs, key=lambda spec: WRITTEN_FIRST.index(spec.heading) if spec.heading in WRITTEN_FIRST else len(WRITTEN_FIRST)):
         if spec is LOCAL_CONTEXT_SPEC:
             written[spec.heading] = _local_context(drafting, request, owner, state)
         else:
             written[spec.heading] = _section(drafting, spec, request, owner, state, meetings=spec is STAKEHOLDERS_SPEC)
-    ordered = [written[spec.heading] for spec in SECTIONS]
+    ordered = [written[spec.heading] for spec in specs]
     # Written last, so that a question another section already answers points there instead of repeating it.
     if questions := request_questions(request.request or ""):
         ordered.insert(1, _questions(drafting, questions, request, owner, state))
@@ -132,6 +165,7 @@ def _query(spec: SectionSpec, request: BriefingRequest) -> str:
     values = {
         "request": request.request, "purpose": request.purpose or "", "phase": request.phase or "",
         "country": request.country or "", "meetings": ", ".join(request.meetings), "policy_area": request.policy_area or "",
+        "travellers": request.travellers or "",
     }
     return re.sub(r"\s+", " ", spec.query.format(**values)).strip()
 
@@ -151,7 +185,7 @@ def _section(
     hits = [h for h in hits if _about_the_country(h, request.country)]
     counterparts = _counterpart_hits(drafting, request) if meetings else []
     on_counterparts = [hit for _, _, found in counterparts for hit in found]
-    drafted = _model_section(drafting, spec.heading, _merged(on_counterparts, hits), request, state)
+    drafted = _model_section(drafting, spec.heading, _merged(on_counterparts, hits), request, state, guidance=spec.guidance_key)
     if drafted is not None:
         return drafted
     embed = drafting.retriever.embed
@@ -394,15 +428,18 @@ def _extract_section(
     return BriefingSection(heading=heading, markdown=("\n" if bullets else "\n\n").join(lines), citations=citations)
 
 
-def _model_section(drafting: Drafting, heading: str, hits: list[SearchHit], request: BriefingRequest, state: _State) -> BriefingSection | None:
-    """The model's draft of a section with checked citations; None means: write the extract instead."""
+def _model_section(
+    drafting: Drafting, heading: str, hits: list[SearchHit], request: BriefingRequest, state: _State, *, guidance: str | None = None
+) -> BriefingSection | None:
+    """The model's draft of a section with checked citations; None means: write the extract instead. ``guidance``
+    names the section's instructions in prompts/briefing_guidance.md (by default, its heading)."""
     if not state.use_model or not hits:
         return None
     chunks = [h.chunk for h in hits]
     try:
         draft = drafting.draft_json(
             "briefing_section", DraftSection, mission=mission_summary(request), heading=heading,
-            guidance=load_prompt_sections("briefing_guidance")[heading], passages=passages_block(chunks),
+            guidance=load_prompt_sections("briefing_guidance")[guidance or heading], passages=passages_block(chunks),
         )
     except LLMFailure as failure:
         state.notice = failure.notice

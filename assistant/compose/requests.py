@@ -133,9 +133,14 @@ def _place(text: str) -> str | None:
     for pattern in (_STRONG_PLACE, _WEAK_PLACE):
         for match in pattern.finditer(text):
             name = match.group(1).strip()
-            if fold(name) not in _NOT_PLACES and not fold(name).startswith("club "):
+            if not is_no_place(name):
                 return name
     return None
+
+
+def is_no_place(name: str) -> bool:
+    """"the EU", "the Club de Madrid": capitalised names after "in" or "for" that are no mission's destination."""
+    return fold(name) in _NOT_PLACES or fold(name).startswith("club ")
 
 
 def _country_in_passing(text: str) -> str | None:
@@ -207,6 +212,23 @@ def _country(place: str | None) -> str | None:
     table knows stays as written."""
     named = countries_in(place) if place else []
     return named[0] if named else place
+
+
+# The visitors the toolkit's high-level missions send: former heads of state or government (the Club de Madrid's
+# members), or a request that calls the visit high-level itself.
+_HIGH_LEVEL = re.compile(
+    r"\b(?:former|ex-?)\s*(?:presidents?|prime\s+ministers?|premiers?|heads?\s+of\s+(?:state|government)|chancellors?|ministers?)\b"
+    r"|\bclub\s+de\s+madrid\b|\bCdM\b|\bhigh[- ]level\s+(?:missions?|visits?|visitors?|envoys?|delegations?|figures?)\b"
+    r"|\bex-?\s*president[ea]s?\b|\bantig[oa]s?\s+(?:president[ea]|primeir[oa][- ]ministr[oa])\b"
+    r"|\bex-?\s*primer[oa]s?\s+ministr[oa]s?\b|\bmiss(?:[aã]o|[oõ]es)\s+de\s+alto\s+n[ií]vel\b|\bmisi(?:[oó]n|ones)\s+de\s+alto\s+nivel\b",
+    re.I,
+)
+
+
+def is_high_level_visit(request: BriefingRequest) -> bool:
+    """Whether the briefing is for a high-level mission; so is a request that says nothing of who it is for."""
+    said = " ".join(filter(None, [request.request, request.travellers, request.purpose]))
+    return not said.strip() or bool(_HIGH_LEVEL.search(said))
 
 
 def complete_request(request: BriefingRequest) -> BriefingRequest:
