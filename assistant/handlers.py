@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .compose.requests import complete_request
+from .compose.requests import complete_request, is_no_place
 from .export import MODE_LINES
 from .models import Answer, Briefing, BriefingRequest, Citation, SearchHit, TalkingPoints, ToolAdvice
 from .safety import inert_markdown
@@ -321,8 +321,9 @@ def country_from_text(text: str) -> str | None:
     labelled = split_labelled_fields(text).get("country")
     if labelled:
         return labelled
-    match = _COUNTRY_CUE.search(text)
-    return trim_trailing_words(match.group(1)) if match else None
+    # "a briefing for the EU ambassador in Nairobi": the EU is no destination (Nairobi is, read by complete_request).
+    places = (trim_trailing_words(match.group(1)) for match in _COUNTRY_CUE.finditer(text))
+    return next((place for place in places if not is_no_place(place)), None)
 
 
 GENERIC_FILE_WORDS = {"notes", "note", "country", "mission", "briefing", "brief", "draft", "final", "my", "our", "the", "on", "for", "about"}

@@ -214,10 +214,17 @@ def test_labelled_request_is_read_field_by_field():
         ("notes on Côte d'Ivoire", "Côte d'Ivoire"),
         ("Notes on Freedonia", "Freedonia"),
         ("What should I prepare for the mission?", None),
+        ("A briefing for the EU ambassador", None),  # a capitalised name after a cue need not be a place
+        ("Briefing for the Club de Madrid member visiting Manila", None),
     ],
 )
 def test_country_is_found_after_a_cue(text, country):
     assert h.country_from_text(text) == country
+
+
+def test_a_briefing_for_the_eu_ambassador_in_a_capital_is_a_mission_to_that_country():
+    request = h.parse_briefing_request("Draft a briefing for the EU ambassador in Nairobi who meets the Ministry of Labour.")
+    assert request.country == "Kenya"
 
 
 def test_a_bare_country_asks_for_everything_else():
