@@ -6,7 +6,9 @@ import pytest
 from fakes import SITE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import Composer
-from assistant.compose.places import case_countries, countries_in, country_sentences, list_excerpt, other_countries_sentences
+from assistant.compose.places import (
+    case_countries, countries_asked_about, countries_in, country_sentences, list_excerpt, other_countries_sentences,
+)
 from assistant.compose.text import question_language
 from assistant.models import BriefingRequest, Chunk, SearchHit
 
@@ -110,6 +112,30 @@ def test_another_country_story_is_told_apart_sentence_by_sentence():
 )
 def test_question_language(text, language):
     assert question_language(text) == language
+
+
+@pytest.mark.parametrize(
+    ("question", "countries"),
+    [
+        ("What did the Tunisian dialogue produce, compared with Kyrgyzstan?", ["Tunisia", "Kyrgyzstan"]),
+        ("How did the Georgian parliament react to the roadmap?", ["Georgia"]),
+        ("Is there a Spanish version of the guide?", []),  # languages, not countries
+        ("Can I read the toolkit in Georgian?", []),
+        ("A Chilean former president joins our mission next month: what should we prepare?", []),  # where the visitor is from
+        ("What has INSPIRED done in Moldova?", ["Moldova"]),
+    ],
+)
+def test_a_question_names_a_country_by_its_people_too_but_not_by_its_language(question, countries):
+    assert countries_asked_about(question) == countries
+
+
+def test_a_question_naming_a_country_by_its_people_keeps_that_countrys_case(tmp_path):
+    composer = Composer(offline_settings(tmp_path), FakeRetriever(CHUNKS))
+    composer.abstain_threshold = 0.0
+    answer = composer.ask("What did the ministry do in the Peruvian dialogue sessions on pensions?")
+    assert "labour ministry left the dialogue sessions" in answer.markdown
+    assert "deputy minister then agreed to co-chair" not in answer.markdown  # Moldova's case is not Peru's
+    assert answer.markdown.rstrip().endswith("is not in the guide: add your country notes.*")
 
 
 def test_a_country_question_quotes_that_country_only_and_in_the_question_language(tmp_path):

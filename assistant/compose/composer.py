@@ -25,7 +25,7 @@ from .extractive import (
 )
 from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
 from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
-from .places import countries_in, mentions, without_countries
+from .places import countries_asked_about, mentions, without_countries
 from .points import write_points
 from .text import (
     answers_the_count, asks_about_the_world, asks_for_a_duration, asks_for_a_number, asks_for_live_facts, keywords,
@@ -206,7 +206,7 @@ class Composer:
             or any(not self.retriever.knows(year) for year in years_in(question))
             or bool(missing_tools(question, hits))
         )
-        countries = countries_in(query)
+        countries = countries_asked_about(query)
         if countries and not abstain:
             hits = self._with_country_passages(hits, countries, owner)
         return _Plan(question, query, hits, length, language, use_llm, abstain, countries)

@@ -54,6 +54,25 @@ def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
 _NAMED_AFTER_A_PLACE = re.compile(r"\bClub\s+(?:de|of)\s+Madrid\b", re.I)
 
 
+# A demonym that names a language, not a country: "in Spanish", "the Portuguese version", "written in Georgian"; or
+# where a visitor comes from, not where the mission goes: "a Chilean former president".
+_LANGUAGE_BEFORE = re.compile(r"\b(?:in|into|to|from|speak|speaks|speaking|read|reads|written in)\s+$", re.I)
+_LANGUAGE_AFTER = re.compile(r"^\s+(?:version|translation|language|speakers?|speaking|edition|text|pages?|words?|terms?|former|ex-?)\b", re.I)
+
+
+def countries_asked_about(question: str) -> list[str]:
+    """The countries a question names, also by demonym ("the Tunisian dialogue"), but not a language ("is the guide
+    in Spanish?")."""
+    names, pattern = _spellings(True)
+    plain_names = _spellings(False)[0]
+    text = fold_accents(_NAMED_AFTER_A_PLACE.sub(" ", question))
+    found = [
+        names[m.group(1)] for m in pattern.finditer(text)
+        if m.group(1) in plain_names or not (_LANGUAGE_BEFORE.search(text[: m.start()]) or _LANGUAGE_AFTER.match(text[m.end() :]))
+    ]
+    return list(dict.fromkeys(found))
+
+
 def countries_in(text: str, *, demonyms: bool = False) -> list[str]:
     """The countries a text names, in order, each once ("Moldova", "Bolivia"…); capitalised only ("chad" is a
     word, "Chad" a country)."""
