@@ -13,6 +13,7 @@ from docx.oxml.ns import qn
 from docx.shared import RGBColor
 from docx.text.paragraph import Paragraph
 
+from .compose.requests import is_background_brief
 from .models import Briefing, Citation, Mode, TalkingPoints
 
 MODE_LINES = {
@@ -56,11 +57,16 @@ def _points_citations(t: TalkingPoints) -> list[Citation]:
     return _unique_citations([c for point in t.points for c in point.citations])
 
 
+def _facts_heading(b: Briefing) -> str:
+    """Background for someone's work ("an onboarding brief") prepares no mission."""
+    return "The request" if is_background_brief(b.request) else "Mission"
+
+
 def _mission_facts(b: Briefing) -> list[str]:
     r = b.request
     facts = {
-        "Request": r.request, "Country": r.country, "Travellers": r.travellers, "Purpose": r.purpose,
-        "Policy area": r.policy_area, "Phase of the dialogue": r.phase, "Meetings": ", ".join(r.meetings),
+        "Request": r.request, "Country": r.country, "For" if is_background_brief(r) else "Travellers": r.travellers,
+        "Purpose": r.purpose, "Policy area": r.policy_area, "Phase of the dialogue": r.phase, "Meetings": ", ".join(r.meetings),
     }
     return [f"{name}: {value}" for name, value in facts.items() if value]
 
@@ -83,7 +89,7 @@ def _markdown_sources(citations: list[Citation]) -> list[str]:
 
 
 def briefing_to_markdown(b: Briefing) -> str:
-    lines = [f"# {b.title}", "", f"*{_provenance(b.mode, b.notice)}*", "", "## Mission", ""]
+    lines = [f"# {b.title}", "", f"*{_provenance(b.mode, b.notice)}*", "", f"## {_facts_heading(b)}", ""]
     lines += [f"- {fact}" for fact in _mission_facts(b)]
     for section in b.sections:
         lines += ["", f"## {section.heading}", "", section.markdown]
@@ -191,7 +197,7 @@ def _checked_out_path(path: Path, suffix: str) -> Path:
 def briefing_to_docx(b: Briefing, path: Path) -> Path:
     path = _checked_out_path(path, ".docx")
     document = _start_document(b.title, b.mode, b.notice)
-    document.add_heading("Mission", level=1)
+    document.add_heading(_facts_heading(b), level=1)
     for fact in _mission_facts(b):
         document.add_paragraph(fact, style="List Bullet")
     for section in b.sections:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .compose.requests import complete_request, is_no_place
+from .compose.requests import complete_request, is_background_brief, is_no_place
 from .export import MODE_LINES
 from .models import Answer, Briefing, BriefingRequest, Citation, SearchHit, TalkingPoints, ToolAdvice
 from .safety import inert_markdown
@@ -385,7 +385,9 @@ BRIEFING_QUESTIONS = [
 
 
 def missing_questions(request: BriefingRequest) -> list[Question]:
-    return [q for q in BRIEFING_QUESTIONS if not getattr(request, q.field)]
+    # Background for someone's work is no visit: there is no country, visitor or meeting to ask for.
+    asked = [q for q in BRIEFING_QUESTIONS if q.field == "purpose"] if is_background_brief(request) else BRIEFING_QUESTIONS
+    return [q for q in asked if not getattr(request, q.field)]
 
 
 def apply_reply(request: BriefingRequest, field: str, reply: str | None) -> BriefingRequest:

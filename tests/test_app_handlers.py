@@ -227,6 +227,14 @@ def test_a_briefing_for_the_eu_ambassador_in_a_capital_is_a_mission_to_that_coun
     assert request.country == "Kenya"
 
 
+def test_background_for_someones_work_is_not_asked_where_the_mission_goes():
+    onboarding = h.parse_briefing_request("Onboarding brief for a new programme officer at our host: the three phases and the host's duties.")
+    assert h.missing_questions(onboarding) == []
+    # The same reader, once a meeting is in view, is preparing a visit again.
+    meeting = h.parse_briefing_request("Background note for the new country manager before she meets the labour minister.")
+    assert [q.field for q in h.missing_questions(meeting)] == ["country", "travellers"]
+
+
 def test_a_bare_country_asks_for_everything_else():
     request = h.parse_briefing_request("Kenya")
     assert request.country == "Kenya"

@@ -66,6 +66,15 @@ def test_briefing_markdown_mirrors_the_docx(briefing):
         assert re.search(rf"^{n}\. \[.+\]\(https://", markdown, re.M)
 
 
+def test_background_for_someones_work_is_exported_as_a_request_not_a_mission(composer, briefing, tmp_path):
+    onboarding = composer.brief(BriefingRequest(request="Onboarding brief for a new programme officer: the phases and the host's duties"))
+    markdown = briefing_to_markdown(onboarding)
+    assert "## The request\n" in markdown and "## Mission\n" not in markdown
+    assert "- For: a new programme officer" in markdown and "Travellers:" not in markdown
+    assert "The request" in headings(Document(str(briefing_to_docx(onboarding, tmp_path / "onboarding.docx"))))
+    assert "## Mission\n" in briefing_to_markdown(briefing)  # a visit keeps its mission
+
+
 def test_points_exports(composer, tmp_path):
     points = composer.points("media")
     document = Document(str(points_to_docx(points, tmp_path / "points.docx")))

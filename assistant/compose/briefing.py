@@ -343,7 +343,7 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
     """The user's notes and what the guide says of that country — labelled apart, never anything else."""
     country = request.country
     if not country:
-        return BriefingSection(heading=LOCAL_CONTEXT, markdown="No country was given for this mission, so there is no local context to report.")
+        return BriefingSection(heading=LOCAL_CONTEXT, markdown="No country was given, so there is no local context to report.")
     query = _query(LOCAL_CONTEXT_SPEC, request)
     notes = _country_notes(drafting, query, country, owner)
     on_request = drafting.search(f"{country}: {request.request}", 8, filters=SearchFilters(source_kind="guide")) if request.request else []

@@ -214,6 +214,18 @@ def _country(place: str | None) -> str | None:
     return named[0] if named else place
 
 
+# "Onboarding brief for a new programme officer…": background for someone's work. Any sign of a visit or a
+# meeting makes it a mission again.
+_BACKGROUND = re.compile(
+    r"\b(?:onboarding|induction|primer|newcomers?|new\s+to\b|background\s+(?:note|brief(?:ing)?)"
+    r"|introduct(?:ion|ory)\s+(?:note|brief(?:ing)?)|new\s+(?:programme|program|project|country)\s+(?:officers?|managers?|staff|colleagues?))",
+    re.I,
+)
+_VISIT = re.compile(
+    r"\b(?:visit\w*|travel\w*|trips?|missions?|fl(?:y|ies|ying)|going\s+to|goes\s+to|heading\s+(?:to|for)|meet(?:s|ing|ings)?"
+    r"|courtesy\s+call|vai\s+a|va\s+a|viaj\w*|reuni\w*|miss[aã]o|misi[oó]n)\b",
+    re.I,
+)
 # The visitors the toolkit's high-level missions send: former heads of state or government (the Club de Madrid's
 # members), or a request that calls the visit high-level itself.
 _HIGH_LEVEL = re.compile(
@@ -246,24 +258,32 @@ def complete_request(request: BriefingRequest) -> BriefingRequest:
     )
 
 
+def is_background_brief(request: BriefingRequest) -> bool:
+    """Background for someone's work ("an onboarding brief for a new programme officer"), not a visit to prepare:
+    there is no country, visitor, meeting or date to ask for."""
+    text = request.request or ""
+    return bool(_BACKGROUND.search(text)) and not (request.meetings or _VISIT.search(text) or is_high_level_visit(request))
+
+
 def request_gaps(request: BriefingRequest) -> list[str]:
     """What the user must still supply; a briefing never fills these in itself."""
     gaps = []
-    if not request.country:
+    visit = not is_background_brief(request)
+    if not request.country and visit:
         gaps.append("Country of the mission")
-    if not request.travellers:
+    if not request.travellers and visit:
         gaps.append("Who is travelling (name and role of the visitor)")
     if not request.purpose:
-        gaps.append("Purpose of the mission: what the visit should achieve")
+        gaps.append("Purpose of the mission: what the visit should achieve" if visit else "Purpose of the briefing")
     if not request.phase:
         gaps.append("Current phase of the dialogue process")
     if not request.policy_area:
         gaps.append("Policy area and topic under discussion")
     if request.meetings:
         gaps.append(f"Names and current posts of the people to be met ({', '.join(request.meetings)})")
-    else:
+    elif visit:
         gaps.append("Meetings planned: names and current posts of the counterparts the visitor will meet")
-    if not _DATE.search(request.request or ""):
+    if not _DATE.search(request.request or "") and visit:
         gaps.append("Dates and programme of the visit")
     if money := _MONEY.search(request.request or ""):
         gaps.append(f"Size and terms of the {money.group(0).lower()} under discussion")
