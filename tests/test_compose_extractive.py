@@ -415,6 +415,8 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "How do we convert the roadmap into an action plan?",
     # The user's own plan, stated before the question, is no forecast.
     "A former minister will join our mission in May. What should we watch out for?",
+    "I'm meeting the labour minister tomorrow. What did the dialogue achieve there?",
+    "Yesterday the minister walked out of the session. What should the host do?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)
@@ -433,6 +435,8 @@ def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_
     "receita de bacalhau para o jantar da equipa",
     "¿Qué dijo la ministra la semana pasada sobre la reforma?",
     "Quem foi o ex-presidente de Cabo Verde?",
+    "¿Qué dijo ayer la ministra sobre la hoja de ruta?",
+    "O que acontece amanhã no parlamento?",
     "¿Quién fue el anterior presidente de Bolivia?",
 ])
 def test_questions_in_portuguese_or_spanish_on_the_world_today_are_recognised(question):
@@ -448,6 +452,8 @@ def test_questions_in_portuguese_or_spanish_on_the_world_today_are_recognised(qu
     "As receitas do Estado chegam para financiar a reforma acordada no diálogo?",
     "¿Cómo se preparan los participantes antes de una misión de alto nivel?",
     "Quais os riscos de trazer um antigo presidente para o diálogo?",  # who travels, not who governed
+    "Amanhã reúno-me com o ministro. O que conseguiu o diálogo na Arménia?",  # the user's plan, not the news
+    "Ayer la ministra abandonó la sesión. ¿Qué debe hacer el anfitrión?",
 ])
 def test_method_questions_in_portuguese_or_spanish_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question)

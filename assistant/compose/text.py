@@ -54,7 +54,9 @@ _INJECTION = re.compile(
 )
 # The guide is a fixed text: it never knows today's news, prices, weather or who holds office now.
 _LIVE_FACTS = re.compile(
-    r"\b(?:tonight|tomorrow|yesterday|right now|this (?:week|month)|latest news|exchange rate|weather"
+    # "…tomorrow?" asks about the day; "I meet the minister tomorrow. What…?" states the user's plan.
+    r"\b(?:(?:tonight|tomorrow|yesterday|right now|this (?:week|month)|amanh[aã]|agora mesmo|mañana|ahora mismo)"
+    r"(?=[^.!?]*(?:\?|$))|latest news|exchange rate|weather"
     r"|who won|who is the current|current (?:minister|president|prime minister|government|speaker)"
     # A country's figures of the day; "the state budget" in general is method and stays answerable.
     r"|(?:current|this year'?s|latest) (?:\w+ ){0,3}?(?:budget|spending|funding|figures|statistics|unemployment|inflation|polls?)"
@@ -74,7 +76,7 @@ _LIVE_FACTS = re.compile(
     # "…the Georgian parliament now?", "…approved the law yet?": the state of things today.
     r"|who\b[^?]{0,80}\bnow(?=\s*\?)|(?:has|have|did)\b[^?]{0,80}\byet(?=\s*\?)|(?:who|which \w+) (?:is|are) currently"
     r"|current (?:status|state|situation|composition|members|membership|leadership)|leads? (?:in )?the polls|opinion polls? (?:show|say)"
-    r"|amanh[aã]|agora mesmo|mañana|ahora mismo)\b",
+    r")\b",
     re.I,
 )
 
@@ -150,7 +152,7 @@ def visitors_in_guide_terms(text: str) -> str:
 
 # The same, asked in Portuguese or Spanish.
 _LIVE_FACTS_PT_ES = re.compile(
-    r"\b(?:ontem|ayer|[uú]ltimas not[ií]cias|not[ií]cias de (?:hoje|hoy)|previs[aã]o do tempo|pron[oó]stico del tiempo"
+    r"\b(?:(?:ontem|ayer)(?=[^.!?]*(?:\?|$))|[uú]ltimas not[ií]cias|not[ií]cias de (?:hoje|hoy)|previs[aã]o do tempo|pron[oó]stico del tiempo"
     r"|(?:vai|va a) (?:chover|llover)|llover[aá]|chover[aá]|taxa de c[aâ]mbio|tipo de cambio|cota[cç][aã]o d\w+"
     r"|quem ganhou|qui[eé]n gan[oó]|(?:atual|actual)(?:es)? (?:ministr[oa]s?|president[ea]|primeir[oa][- ]ministr[oa]"
     r"|primer[oa] ministr[oa]|governo|gobierno|embaixador|embajador)"
