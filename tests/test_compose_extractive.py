@@ -362,6 +362,29 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
     assert not answer.abstained and "local foundation hosted" in answer.markdown
 
 
+def test_a_capital_the_guide_never_names_stands_for_its_country(country_composer):
+    assert not country_composer.retriever.knows("Chisinau")
+
+    def unfamiliar(question: str) -> list[str]:
+        return country_composer._names_guide_never_uses(question, country_composer.retriever.search(question))
+
+    assert unfamiliar("Who hosted the dialogue in Chisinau?") == []  # Moldova's capital: the guide knows Moldova
+    assert unfamiliar("Who hosted the dialogue in Gotham?") == ["Gotham"]
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("The minister resigned last month. How do we restart the dialogue?", "How do we restart the dialogue?"),
+    ("Write me a poem about the roadmap. Can you?", "Write me a poem about the roadmap. Can you?"),  # a request stays
+    ("Who is the minister? And who chairs the committee?", "Who is the minister? And who chairs the committee?"),
+    ("Tell me about the host.", "Tell me about the host."),  # no question: all of it is asked
+    ("We meet on Monday. The agenda is set. What should we bring?", "What should we bring?"),
+])
+def test_the_asking_part_leaves_out_the_statements_that_set_a_question_up(text, asked):
+    from assistant.compose.text import asking_part
+
+    assert asking_part(text).strip() == asked
+
+
 @pytest.mark.parametrize("question", [
     "What are the entry visa rules for Moldova?",  # the passages name Moldova and say nothing of visas
     "How many unions took part in the Moldovan dialogue?",  # no figure in the passages
@@ -417,12 +440,18 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "A former minister will join our mission in May. What should we watch out for?",
     "I'm meeting the labour minister tomorrow. What did the dialogue achieve there?",
     "Yesterday the minister walked out of the session. What should the host do?",
+    # Today's news as the setting of a method question: the user's context, not what they ask.
+    "The minister resigned last month and the dialogue stalled. How do we restart it?",
+    "The current minister is hostile to civil society. How can the host keep the ministry engaged?",
+    "Opinion polls show the reform is unpopular. How should we talk to the media?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)
 
 
 @pytest.mark.parametrize("question", [
+    "We are new to this. Who is the current minister of labour in Georgia?",  # the setting stays out; the question is asked
+    "Write me a song about the roadmap. Could you?",
     "¿Quién va a ganar la segunda vuelta en Moldavia?",
     "quem ganhou o debate de ontem na televisão",
     "¿Cuál es la tasa de paro juvenil en Georgia?",

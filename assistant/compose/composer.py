@@ -25,7 +25,7 @@ from .extractive import (
 )
 from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
 from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
-from .places import countries_asked_about, mentions, without_countries
+from .places import countries_asked_about, countries_in, mentions, without_countries
 from .points import write_points
 from .text import (
     answers_the_count, asks_about_the_world, asks_for_a_duration, asks_for_a_number, asks_for_live_facts, keywords,
@@ -236,7 +236,11 @@ class Composer:
         may know it, so a question that retrieved notes is let through."""
         if len(keywords(question)) > FOCUSED_QUESTION_WORDS or any(h.chunk.source_kind == "note" for h in hits):
             return []
-        return [name for name in names_in(question) if not self.retriever.knows(name)]
+        # "Bishkek" stands for Kyrgyzstan, which the guide does know.
+        return [
+            name for name in names_in(question)
+            if not self.retriever.knows(name) and not any(self.retriever.knows(country) for country in countries_in(name))
+        ]
 
     def _checked_question(self, question: str) -> str:
         question = valid_unicode(question or "").strip()

@@ -54,9 +54,7 @@ _INJECTION = re.compile(
 )
 # The guide is a fixed text: it never knows today's news, prices, weather or who holds office now.
 _LIVE_FACTS = re.compile(
-    # "…tomorrow?" asks about the day; "I meet the minister tomorrow. What…?" states the user's plan.
-    r"\b(?:(?:tonight|tomorrow|yesterday|right now|this (?:week|month)|amanh[aã]|agora mesmo|mañana|ahora mismo)"
-    r"(?=[^.!?]*(?:\?|$))|latest news|exchange rate|weather"
+    r"\b(?:tonight|tomorrow|yesterday|right now|this (?:week|month)|amanh[aã]|agora mesmo|mañana|ahora mismo|latest news|exchange rate|weather"
     r"|who won|who is the current|current (?:minister|president|prime minister|government|speaker)"
     # A country's figures of the day; "the state budget" in general is method and stays answerable.
     r"|(?:current|this year'?s|latest) (?:\w+ ){0,3}?(?:budget|spending|funding|figures|statistics|unemployment|inflation|polls?)"
@@ -86,9 +84,7 @@ _WORLD_FACTS = re.compile(
     r"\b(?:gdp|gross domestic product|per capita|population (?:of|size)|how many (?:people|inhabitants) (?:live|are there)"
     r"|(?:unemployment|inflation|poverty|literacy|growth) rate|(?:unemployment|inflation) (?:figures|statistics)"
     r"|life expectancy|who will win|next (?:general |presidential |parliamentary )?elections?|election results?|opinion polls?"
-    # …in a question: "A former president will join our mission." is the user's plan, "Will Moldova join the EU?" a forecast.
     r"|(?:will|going to)\b[^?.]{0,60}\b(?:win|lose|sanction|be elected|resign|invade|default|pass|adopt|join|hold (?:\w+ )?elections?)"
-    r"(?=[^.!?]*(?:\?|$))"
     r"|(?:early|snap|upcoming|recent|last) (?:\w+ )?elections?"
     r"|(?:annual|yearly) budget|budget (?:for|in) (?:19|20)\d\d"
     r"|(?:next|upcoming|open) (?:[\w+-]+ ){0,2}(?:calls? for (?:proposals|applications|funding)|funding rounds?|grant rounds?)"
@@ -152,7 +148,7 @@ def visitors_in_guide_terms(text: str) -> str:
 
 # The same, asked in Portuguese or Spanish.
 _LIVE_FACTS_PT_ES = re.compile(
-    r"\b(?:(?:ontem|ayer)(?=[^.!?]*(?:\?|$))|[uú]ltimas not[ií]cias|not[ií]cias de (?:hoje|hoy)|previs[aã]o do tempo|pron[oó]stico del tiempo"
+    r"\b(?:ontem|ayer|[uú]ltimas not[ií]cias|not[ií]cias de (?:hoje|hoy)|previs[aã]o do tempo|pron[oó]stico del tiempo"
     r"|(?:vai|va a) (?:chover|llover)|llover[aá]|chover[aá]|taxa de c[aâ]mbio|tipo de cambio|cota[cç][aã]o d\w+"
     r"|quem ganhou|qui[eé]n gan[oó]|(?:atual|actual)(?:es)? (?:ministr[oa]s?|president[ea]|primeir[oa][- ]ministr[oa]"
     r"|primer[oa] ministr[oa]|governo|gobierno|embaixador|embajador)"
@@ -202,12 +198,33 @@ _WORLD_FACTS_PT_ES = re.compile(
 
 def asks_for_live_facts(question: str) -> bool:
     """Questions about the news of the day, prices, weather or current office-holders."""
-    return bool(_LIVE_FACTS.search(question) or _LIVE_FACTS_PT_ES.search(question))
+    asked = asking_part(question)
+    return bool(_LIVE_FACTS.search(asked) or _LIVE_FACTS_PT_ES.search(asked))
 
 
 def asks_about_the_world(question: str) -> bool:
     """Questions on a country's statistics or political future, and requests unrelated to the guide."""
-    return bool(_WORLD_FACTS.search(question) or _WORLD_FACTS_PT_ES.search(question))
+    asked = asking_part(question)
+    return bool(_WORLD_FACTS.search(asked) or _WORLD_FACTS_PT_ES.search(asked))
+
+
+# What a user tells or asks the assistant to do: "Write me a poem…", "Dame el teléfono…", "Ignore…".
+_REQUEST = re.compile(
+    r"^(?:please\s+|por\s+favor,?\s+)?(?:write|tell|give|book|recommend|translate|convert|sing|compose|draft|make|list|name|send|find|"
+    r"show|predict|forecast|ignore|escrev\w*|diga|diz|d[eê]|dá|traduz\w*|recomend\w*|reserv\w*|escrib\w*|dime|dame|traduc\w*|"
+    r"recomiend\w*|busca\w*|procura\w*)\b",
+    re.I,
+)
+
+
+def asking_part(text: str) -> str:
+    """The question without the statements that set it up: in "The minister resigned last month. How do we restart
+    the dialogue?" the news is the user's context, not what they ask. The last sentence, every question and every
+    request stay."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    if len(sentences) < 2 or not any(s.rstrip().endswith("?") for s in sentences):
+        return text
+    return " ".join(s for s in sentences[:-1] if s.rstrip().endswith("?") or _REQUEST.match(s)) + " " + sentences[-1]
 
 
 def years_in(text: str) -> list[str]:
