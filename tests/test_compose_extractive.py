@@ -452,6 +452,8 @@ def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_
 @pytest.mark.parametrize("question", [
     "We are new to this. Who is the current minister of labour in Georgia?",  # the setting stays out; the question is asked
     "Write me a song about the roadmap. Could you?",
+    "We close the talks on Friday. Could you compose a short poem about the agreement?",
+    "The talks stalled last year. Will the parliament be dissolved before the summer?",
     "¿Quién va a ganar la segunda vuelta en Moldavia?",
     "quem ganhou o debate de ontem na televisão",
     "¿Cuál es la tasa de paro juvenil en Georgia?",
@@ -492,6 +494,13 @@ def test_none_of_a_batch_of_method_questions_in_portuguese_or_spanish_is_taken_f
     lines = (Path(__file__).parent / "fixtures" / "method_questions_pt_es.txt").read_text(encoding="utf-8").splitlines()
     questions = [line for line in lines if line and not line.startswith("#")]
     assert len(questions) == 20
+    assert [q for q in questions if asks_for_live_facts(q) or asks_about_the_world(q)] == []
+
+
+def test_none_of_a_batch_of_method_questions_set_up_by_todays_news_is_taken_for_one_about_the_world():
+    lines = (Path(__file__).parent / "fixtures" / "method_questions_with_context.txt").read_text(encoding="utf-8").splitlines()
+    questions = [line for line in lines if line and not line.startswith("#")]
+    assert len(questions) == 10
     assert [q for q in questions if asks_for_live_facts(q) or asks_about_the_world(q)] == []
 
 
