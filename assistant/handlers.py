@@ -116,7 +116,9 @@ def mode_for(profile: str | None, text: str = "") -> str:
 # "Briefing note for…") or by ordering it ("Draft a briefing…", "Brief me."). "How do I prepare a briefing?" asks the guide.
 _ORDER = (
     r"(?:^|[.!?:]\s+)(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+|now\s+)?"
-    r"(?:(?:draft|write|prepare|give|make|need|want)\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+|some\s+|a\s+few\s+)?(?:[\w-]+\s+){0,2}?)?"
+    # "I need talking points for…", "We'd like a briefing on…": a wish is an order too.
+    r"(?:(?:(?:i|we)(?:\s+would\s+like|'d\s+like|’d\s+like|\s+need|\s+want)\s+(?:to\s+(?:have|get)\s+)?|(?:draft|write|prepare|give|make|need|want)\s+)"
+    r"(?:me\s+|us\s+)?(?:an?\s+|the\s+|some\s+|a\s+few\s+)?(?:[\w-]+\s+){0,2}?)?"
 )
 _ASKS_FOR_POINTS = re.compile(
     _ORDER + r"(?:(?:talking\s+)?points\s+(?:for|to|on|about|ahead|before)\b|talking\s+points\b(?!\s+(?:is|are|should|work)\b))", re.I

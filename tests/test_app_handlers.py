@@ -63,6 +63,10 @@ def test_unknown_or_missing_profile_falls_back_to_questions():
         ("Briefing note for our ambassador before she meets the labour minister.", h.BRIEFING),
         ("Short brief for the new desk officer on how the host was chosen.", h.BRIEFING),
         ("I meet the speaker tomorrow about the roadmap. Brief me.", h.BRIEFING),
+        ("I need talking points for the speaker of parliament tomorrow.", h.POINTS),  # a wish is an order too
+        ("We'd like a briefing for the EU ambassador visiting Dakar.", h.BRIEFING),
+        ("I need to understand what talking points are for.", h.ASK),
+        ("I need a brief overview of the three phases.", h.ASK),
         # Questions about drafting are questions for the guide.
         ("How should I prepare a briefing for a former president?", h.ASK),
         ("What do good talking points for journalists contain?", h.ASK),
