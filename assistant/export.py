@@ -71,11 +71,19 @@ def _mission_facts(b: Briefing) -> list[str]:
     return [f"{name}: {value}" for name, value in facts.items() if value]
 
 
+# The request naming its draft, after any setting and order: "Our minister resigned. Can you draft talking points for…?"
+_NAMED_DRAFT = re.compile(
+    r"(?:^|[.!?:]\s+)(?:[^.!?:]*?\b(?:draft|write|prepare|need|want|like|some)\s+)?"
+    r"((?:talking points|pontos de conversa|puntos (?:de conversaci[oó]n|clave)|mensagens[- ]chave|mensajes clave)\b[^.!?]*)",
+    re.I,
+)
+
+
 def _points_title(t: TalkingPoints) -> str:
-    topic = (t.topic or "").strip().rstrip(".")
-    if re.match(r"(?:draft |write |prepare |some )*talking points\b|pontos de conversa\b|puntos (?:de conversaci[oó]n|clave)\b"
-                r"|mensagens[- ]chave\b|mensajes clave\b", topic, re.I):
-        return topic[0].upper() + topic[1:]  # the request already says what it is ("Talking points for…")
+    topic = (t.topic or "").strip().rstrip(".?")
+    if named := _NAMED_DRAFT.search(topic):
+        said = named.group(1).strip()
+        return said[0].upper() + said[1:]  # the request already says what it is ("Talking points for…")
     return f"Talking points for {t.audience.lower()}" + (f": {topic}" if topic else "")
 
 

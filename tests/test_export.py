@@ -92,6 +92,11 @@ def test_points_title_does_not_repeat_the_request(composer):
     assert points_to_markdown(topical).startswith("# Talking points for media: the launch of the roadmap\n")
     pedido = composer.points("media", "Pontos de conversa para os jornalistas no lançamento do roteiro.")
     assert points_to_markdown(pedido).startswith("# Pontos de conversa para os jornalistas no lançamento do roteiro\n")
+    # A setting or a wish before the request is not part of the title.
+    wished = composer.points("media", "The launch is on Friday. Could you draft talking points for journalists about the roadmap?")
+    assert points_to_markdown(wished).startswith("# Talking points for journalists about the roadmap\n")
+    asked_about = composer.points("media", "What are talking points good for at a launch?")
+    assert points_to_markdown(asked_about).startswith("# Talking points for media: What are talking points good for at a launch\n")
 
 
 def test_docx_path_must_end_in_docx(briefing, tmp_path):
