@@ -6,7 +6,7 @@ import numpy as np
 from fakes import FakeRetriever, offline_settings
 
 from assistant.compose import Composer
-from assistant.compose.extractive import passage_sentences, select_sentences
+from assistant.compose.extractive import passage_sentences, select_sentences, without_guide_name
 from assistant.compose.points import topic_query
 from assistant.compose.text import is_signpost
 from assistant.models import BriefingRequest, Chunk, SearchHit
@@ -141,3 +141,24 @@ def test_an_extract_follows_the_pages_order_across_its_sections():
     hits = [SearchHit(chunk=closing, score=2.0), SearchHit(chunk=intro, score=1.0)]
     (group,) = reading_order(passage_sentences(hits))
     assert [s.chunk.heading_path for s in group] == [[], ["Conclusion"]]
+
+
+def real_embed(embeddings):
+    return lambda texts: np.asarray(embeddings.embed_documents(list(texts)), dtype=float)
+
+
+def test_the_guide_s_own_name_does_not_make_its_overview_page_the_answer(embeddings):
+    """Every page is about INSPIRED: a question that names it in passing asks about its topic, not the overview."""
+    hits = [
+        hit("overview", "What is INSPIRED?", "INSPIRED began as a way of turning a European plan for democracy support into practice."),
+        hit("press", "The media", "The media can make the wider public aware of a reform once the talks have reached an agreement. "
+                                  "Heavy media coverage early on tends to make participants guarded with one another."),
+    ]
+    chosen = select_sentences("What role do the media play in INSPIRED?", passage_sentences(hits), real_embed(embeddings), 2)
+    assert {s.chunk.title for s in chosen} == {"The media"}
+
+
+def test_a_question_about_the_guide_itself_keeps_its_name():
+    assert without_guide_name("What is INSPIRED?") == "What is INSPIRED?"
+    assert without_guide_name("What role do the media play in INSPIRED?") == "What role do the media play ?"
+    assert without_guide_name("How does an INSPIRED-style dialogue start?") == "How does dialogue start?"

@@ -152,12 +152,20 @@ def score_sentences(
     answers a question about donors, so the similarity of its page title and headings counts too.
     """
     phrasings = [query] if isinstance(query, str) else list(query)
+    # "…in INSPIRED?": the guide's own name is in every page, yet a title that has it ("What is INSPIRED?")
+    # would look like the place of the answer to any question that names it. Titles and questions are compared
+    # without it.
+    topics = [without_guide_name(phrasing) for phrasing in phrasings]
     places = list(dict.fromkeys(place(s.chunk) for s in sentences))
-    vectors = np.asarray(embed([*phrasings, *(s.text for s in sentences), *places]), dtype=float)
-    asked, sentence_vectors, place_vectors = np.split(vectors, [len(phrasings), len(phrasings) + len(sentences)])
+    vectors = np.asarray(
+        embed([*phrasings, *(s.text for s in sentences), *(without_guide_name(p) for p in places), *topics]), dtype=float
+    )
+    asked, sentence_vectors, place_vectors, topic_vectors = np.split(
+        vectors, np.cumsum([len(phrasings), len(sentences), len(places)])
+    )
     similarity = np.clip(sentence_vectors @ asked.T, 0.0, None)
-    place_similarity = dict(zip(places, np.clip(place_vectors @ asked.T, 0.0, None)))
-    phrasing_keywords = [keywords(phrasing) for phrasing in phrasings]
+    place_similarity = dict(zip(places, np.clip(place_vectors @ topic_vectors.T, 0.0, None)))
+    phrasing_keywords = [keywords(topic) for topic in topics]
     scores = np.array(
         [
             max(
@@ -178,6 +186,15 @@ def with_guide_phrasing(query: str) -> list[str]:
     """The question, and the same in the guide's own terms when they differ ("a former president": "a high-level
     political figure")."""
     return list(dict.fromkeys([query, visitors_in_guide_terms(query)]))
+
+
+_GUIDE_NAME = re.compile(r"\b(?:(?:in|of|for|by|from|on|to|with)\s+)?(?:(?:an?|the)\s+)?INSPIRED\b(?:[-\s]style\b)?", re.I)
+
+
+def without_guide_name(text: str) -> str:
+    """The text without the guide's name, unless the name is all it asks about ("What is INSPIRED?")."""
+    stripped = re.sub(r"\s+", " ", _GUIDE_NAME.sub(" ", text)).strip()
+    return stripped if keywords(stripped) else text
 
 
 def place(chunk: Chunk) -> str:
