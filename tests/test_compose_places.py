@@ -223,3 +223,18 @@ def test_names_to_check_keep_their_portuguese_connectors_and_lose_a_possessive(t
     [check] = [gap for gap in briefing.gaps if gap.startswith("Whether what the guide reports of Ruritania")]
     assert "Associação Ruritana de Apoio a Trabalhadoras no Campo" in check
     assert "Flavio Ostrov;" in check + ";" and "Ostrov'" not in check
+
+
+def test_a_country_story_stops_where_another_country_s_begins():
+    paragraph = _chunk(
+        "guide/cases/outcomes", "What the dialogues produced",
+        "The talks in Tunisia ended with a pact on fair pay signed by the main unions and employers. "
+        "The process in Kyrgyzstan, which came in at a later stage, ended with a plan of concrete measures. "
+        "Both results were presented to parliament in the months after the final session.",
+    )
+    texts = [s.text for s in country_sentences(_hits([paragraph]), "Tunisia")]
+    assert texts == ["The talks in Tunisia ended with a pact on fair pay signed by the main unions and employers."]
+    assert [s.text for s in country_sentences(_hits([paragraph]), "Kyrgyzstan")] == [
+        "The process in Kyrgyzstan, which came in at a later stage, ended with a plan of concrete measures.",
+        "Both results were presented to parliament in the months after the final session.",
+    ]

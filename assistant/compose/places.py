@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import takewhile
 
 from countryinfo import all_countries
 
@@ -98,7 +99,12 @@ def mentions(text: str, country: str) -> bool:
 def country_sentences(hits: list[SearchHit], country: str) -> list[Sentence]:
     """Sentences that name the country, and the COUNTRY_STORY sentences after each in its paragraph:
     "Bolivia is a telling illustration." names it, the sentences after it tell what happened there."""
-    about = _stories(hits, lambda sentence: mentions(sentence, country))
+    # The story stops where another country's begins ("… a social pact in Tunisia. INSPIRED Kyrgyzstan, at another
+    # stage, produced an Action Plan."): under "What the guide says about Tunisia" a reader takes it for Tunisia's.
+    about = _stories(
+        hits, lambda sentence: mentions(sentence, country),
+        ends=lambda sentence: bool(countries_in(sentence, demonyms=True)) and not mentions(sentence, country),
+    )
     excerpts = [
         Sentence(excerpt, hit.chunk, rank, 0)
         for rank, hit in enumerate(hits)
@@ -118,15 +124,17 @@ def other_countries_sentences(hits: list[SearchHit], countries: list[str]) -> se
     return _stories(hits, elsewhere)
 
 
-def _stories(hits: list[SearchHit], names_it) -> set[str]:
-    """Each sentence for which ``names_it`` holds, with the COUNTRY_STORY sentences after it in its paragraph."""
+def _stories(hits: list[SearchHit], names_it, ends=lambda sentence: False) -> set[str]:
+    """Each sentence for which ``names_it`` holds, with the COUNTRY_STORY sentences after it in its paragraph, up to
+    the first one that ``ends`` it."""
     found: set[str] = set()
     for hit in hits:
         for block in prose_blocks(hit.chunk.text):
             sentences = split_sentences(block)
             for i, sentence in enumerate(sentences):
                 if names_it(sentence):
-                    found.update(sentences[i : i + 1 + COUNTRY_STORY])
+                    found.add(sentence)
+                    found.update(takewhile(lambda follower: not ends(follower), sentences[i + 1 : i + 1 + COUNTRY_STORY]))
     return found
 
 
