@@ -362,6 +362,25 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
     assert not answer.abstained and "local foundation hosted" in answer.markdown
 
 
+@pytest.mark.parametrize("question", [
+    "What happened in Moldova?", "What has INSPIRED done in Moldova?", "Tell me what happened in Moldova.",
+])
+def test_a_question_on_a_country_as_a_whole_is_answered_by_its_story(country_composer, question):
+    answer = country_composer.ask(question)
+    assert not answer.abstained and "local foundation hosted" in answer.markdown
+
+
+def test_a_question_on_a_country_as_a_whole_is_declined_when_no_passage_tells_its_story(tmp_path):
+    aid = Chunk(
+        id="aid#0", url=f"{SITE}/guide/aid", title="Aid and ownership",
+        text="Since the Paris Declaration on aid, donors have promised to follow plans that partner countries write themselves.",
+    )
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([aid, MOLDOVA_CASE]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    assert not composer.ask("What happened in Moldova?").abstained
+    assert composer.ask("What happened in France?").abstained  # Paris names a declaration there, not a story of France
+
+
 def test_a_capital_the_guide_never_names_stands_for_its_country(country_composer):
     assert not country_composer.retriever.knows("Chisinau")
 

@@ -238,3 +238,9 @@ def test_a_country_story_stops_where_another_country_s_begins():
         "The process in Kyrgyzstan, which came in at a later stage, ended with a plan of concrete measures.",
         "Both results were presented to parliament in the months after the final session.",
     ]
+
+
+def test_without_capitals_a_city_in_a_name_names_no_country():
+    text = "Since the Paris Declaration, donors follow the plans of Moldova's government."
+    assert countries_in(text) == ["France", "Moldova"]
+    assert countries_in(text, capitals=False) == ["Moldova"]

@@ -80,6 +80,14 @@ FOCUSED_QUESTION_WORDS = 6
 # What a country question asks, its country taken out, against the closest sentence quoted. On the public set the
 # answerable country questions score 0.34 to 0.66; "visa requirements for Moldova" 0.16, "official language of…" 0.25.
 COUNTRY_TOPIC_SUPPORT = 0.30
+# "What happened in Georgia?", "What has INSPIRED done in Mongolia?": asked of a country as a whole, a question is
+# answered by its story, whatever that story is about; compared with the story, such words measure nothing.
+WHOLE_COUNTRY_ASKS = frozenset(keywords(
+    "happen happened happening done do doing did has have had achieve achieved achievements accomplish accomplished "
+    "work worked experience experiences result results outcome outcomes impact story stories lesson lessons learn "
+    "learned learnt project projects programme dialogue dialogues process processes run ran activity activities "
+    "involvement case example examples"
+))
 COUNTRY_HITS = 8
 
 
@@ -106,6 +114,11 @@ def english_only_note(plan: _Plan, registry: CitationRegistry) -> str | None:
     if language in (None, "en") or any(h.chunk.lang == language for h in plan.hits if h.chunk.url in cited):
         return None
     return "\n\n*The guide has these pages in English only.*"
+
+
+def asks_about_whole_country(question: str, countries: list[str]) -> bool:
+    """"What happened in Georgia?": nothing but a country, which only its story answers (checked once quoted)."""
+    return bool(countries) and set(keywords(without_countries(question))) <= WHOLE_COUNTRY_ASKS
 
 
 class Composer:
@@ -194,19 +207,19 @@ class Composer:
         # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
         # far from every passage get no answer.
         confidence = self.confidence(query, hits)
+        countries = countries_asked_about(query)
         abstain = (
             looks_like_injection(question)
             or asks_for_live_facts(question)
             or asks_about_the_world(question)
             # A question naming a tool the toolkit has ("o que é a ferramenta 11?") is about the guide, however
             # little its words resemble the page's.
-            or (confidence < self.abstain_threshold and not names_a_tool(question, hits))
+            or (confidence < self.abstain_threshold and not names_a_tool(question, hits) and not asks_about_whole_country(query, countries))
             or (self._names_guide_never_uses(question, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
             # "the 2024 referendum": what happened in a year the guide never mentions is not in it.
             or any(not self.retriever.knows(year) for year in years_in(question))
             or bool(missing_tools(question, hits))
         )
-        countries = countries_asked_about(query)
         if countries and not abstain:
             hits = self._with_country_passages(hits, countries, owner)
         return _Plan(question, query, hits, length, language, use_llm, abstain, countries)
@@ -297,6 +310,8 @@ class Composer:
         topic = without_countries(plan.question)
         if not plan.countries or not keywords(topic):
             return True
+        if asks_about_whole_country(plan.question, plan.countries):
+            return any(set(countries_in(text, demonyms=True, capitals=False)) & set(plan.countries) for text in quoted)
         vectors = self.retriever.embed([topic, *quoted])
         return float((vectors[1:] @ vectors[0]).max()) >= COUNTRY_TOPIC_SUPPORT
 

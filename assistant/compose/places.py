@@ -26,8 +26,8 @@ SEATS_OF_GOVERNMENT = {
 }
 
 
-@lru_cache(maxsize=2)
-def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
+@lru_cache(maxsize=4)
+def _spellings(with_demonyms: bool, with_capitals: bool = True) -> tuple[dict[str, str], re.Pattern]:
     """Every way of naming a country → its English name: its names, the Spanish one, its capital ("visiting
     Tbilisi" is a mission to Georgia) and, for reading the guide, its demonym ("Armenian women")."""
     names: dict[str, str] = {}
@@ -36,7 +36,7 @@ def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
         if not name:
             continue
         spellings = [name, *info.get("altSpellings", []), info.get("translations", {}).get("es", "")]
-        if (info.get("population") or 0) >= CAPITAL_MIN_POPULATION:
+        if with_capitals and (info.get("population") or 0) >= CAPITAL_MIN_POPULATION:
             capital = info.get("capital")
             spellings += capital if isinstance(capital, list) else [capital or ""]
         if with_demonyms:
@@ -46,7 +46,8 @@ def _spellings(with_demonyms: bool) -> tuple[dict[str, str], re.Pattern]:
             # Codes ("MD", "MDA") and non-Latin scripts say nothing in an English, Portuguese or Spanish text.
             if len(plain) > 3 and plain.isascii() and plain[0].isupper() and plain not in ENGLISH_WORDS:
                 names.setdefault(plain, name)
-    names.update({city: country for city, country in SEATS_OF_GOVERNMENT.items() if country in names.values()})
+    if with_capitals:
+        names.update({city: country for city, country in SEATS_OF_GOVERNMENT.items() if country in names.values()})
     longest_first = sorted(names, key=len, reverse=True)
     return names, re.compile(r"\b(" + "|".join(re.escape(n) for n in longest_first) + r")\b")
 
@@ -74,10 +75,10 @@ def countries_asked_about(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def countries_in(text: str, *, demonyms: bool = False) -> list[str]:
+def countries_in(text: str, *, demonyms: bool = False, capitals: bool = True) -> list[str]:
     """The countries a text names, in order, each once ("Moldova", "Bolivia"…); capitalised only ("chad" is a
-    word, "Chad" a country)."""
-    names, pattern = _spellings(demonyms)
+    word, "Chad" a country). Without ``capitals``, "the Paris Declaration" names no country."""
+    names, pattern = _spellings(demonyms, capitals)
     text = _NAMED_AFTER_A_PLACE.sub(" ", text)
     return list(dict.fromkeys(names[m] for m in pattern.findall(fold_accents(text))))
 
