@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakes import FAKE_ABSTAIN_THRESHOLD, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
+from fakes import FAKE_ABSTAIN_THRESHOLD, GUIDE_CHUNKS, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
 
 from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, audience_named_in, resolve_audience
 from assistant.compose.briefing import BRIEFING_SECTIONS, HIGH_LEVEL_SECTIONS
@@ -413,3 +413,24 @@ def test_a_request_in_portuguese_gets_a_briefing_quoting_the_english_guide(tmp_p
     # Headings, labels and rationales are English: so are the quotes, not a Portuguese page the request matches.
     assert "desbloquear" not in text and not any(c.url.endswith("11-missoes") for s in briefing.sections for c in s.citations)
     assert any(c.url.endswith("11-high-level-missions") for s in briefing.sections for c in s.citations)
+
+
+def test_the_local_context_tells_a_countrys_story_to_its_end_beside_its_passing_mentions(tmp_path):
+    story = Chunk(id="story#0", url=f"{SITE}/guide/resources", title="Resources", text=(
+        "In Freedonia, the dialogue found that the country had only six certified inspectors for its ports. "
+        "Hiring them again took the ministry many months, so inspections stalled in the meantime. "
+        "Once the roadmap was signed, the deputy minister pledged to double the number of inspectors by the next year."
+    ))
+    partners = Chunk(id="partners#0", url=f"{SITE}/thanks", title="Thanks", text=(
+        "We thank the organisations that hosted our dialogues: the Harbour Forum (Freedonia), the Coast Trust (Sylvania)."
+    ))
+    unions = Chunk(id="unions#0", url=f"{SITE}/guide/unions", title="Unions", text=(
+        "From the port workers of Freedonia to the farm hands of Sylvania, hosts have tried to bring the unions to the table."
+    ))
+    composer = Composer(offline_settings(tmp_path), FakeRetriever([story, partners, unions, *GUIDE_CHUNKS]))
+    composer.abstain_threshold = FAKE_ABSTAIN_THRESHOLD
+    briefing = composer.brief(BriefingRequest(request="Brief a donor visiting Freedonia about the inspectors reform"))
+    local = next(s for s in briefing.sections if s.heading == "Local context").markdown
+    # the pledge, what the visitor follows up, ends the story; the passing mentions are quoted too
+    assert "pledged to double the number of inspectors" in local
+    assert "Harbour Forum (Freedonia)" in local and "port workers of Freedonia" in local

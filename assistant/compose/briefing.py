@@ -82,7 +82,7 @@ BRIEFING_SECTIONS = [
 
 # Written first, so the passages they most need are not already quoted by the broader sections: the few
 # sentences on the country can only go in the local context.
-COUNTRY_SENTENCES = 3  # what the guide says of the country, at most
+COUNTRY_SENTENCES = 5  # what the guide says of the country, at most: a story runs on for two sentences after naming it
 # Each counterpart the visitor meets is one of the guide's stakeholders: what its own page says of its stake.
 MEETING_QUERY = "{name}: their role, interests and stake in the policy dialogue {policy_area}"
 MAX_MEETINGS = 3
@@ -362,10 +362,11 @@ def _local_context(drafting: Drafting, request: BriefingRequest, owner: str | No
         )
     # The guide's sentences on that country closest to what the request is about, not merely the first found.
     on_country = in_language(country_sentences(guide, country), DRAFT_LANGUAGE)
-    # Every sentence naming the country is worth quoting, however far from the request's wording.
-    naming = min(COUNTRY_SENTENCES, sum(mentions(s.text, country) for s in on_country))
+    # Every sentence on the country, naming it or telling its story on, is worth quoting, however far from the
+    # request's wording: "the minister pledged to raise the mediators from 11 to 18" names no country.
     guide_sentences = select_sentences(
-        f"{country}: {request.request or ''}", on_country, drafting.retriever.embed, COUNTRY_SENTENCES, at_least=naming, after=state.used
+        f"{country}: {request.request or ''}", on_country, drafting.retriever.embed, COUNTRY_SENTENCES, at_least=COUNTRY_SENTENCES,
+        after=state.used,
     )
     if guide_sentences:
         # The guide tells its projects' past: who held which post then, which law, which figure.
