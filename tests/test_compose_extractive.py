@@ -368,6 +368,9 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
 def test_a_question_on_a_country_as_a_whole_is_answered_by_its_story(country_composer, question):
     answer = country_composer.ask(question)
     assert not answer.abstained and "local foundation hosted" in answer.markdown
+    # the story to its end, and nothing the other passages say of no country in particular
+    assert "kept minutes of every session" in answer.markdown
+    assert {c.url for c in answer.citations} == {MOLDOVA_CASE.url}
 
 
 def test_a_question_on_a_country_as_a_whole_is_declined_when_no_passage_tells_its_story(tmp_path):

@@ -214,7 +214,10 @@ class Composer:
             or asks_about_the_world(question)
             # A question naming a tool the toolkit has ("o que é a ferramenta 11?") is about the guide, however
             # little its words resemble the page's.
-            or (confidence < self.abstain_threshold and not names_a_tool(question, hits) and not asks_about_whole_country(query, countries))
+            or (
+                confidence < self.abstain_threshold and not names_a_tool(question, hits)
+                and not asks_about_whole_country(query, countries)
+            )
             or (self._names_guide_never_uses(question, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
             # "the 2024 referendum": what happened in a year the guide never mentions is not in it.
             or any(not self.retriever.knows(year) for year in years_in(question))
@@ -282,8 +285,13 @@ class Composer:
     def _extract(self, plan: _Plan, notice: str | None = None) -> tuple[list[str], Answer]:
         """The extract as streamable pieces (label, then one cited sentence each) and as the Answer they make."""
         registry = CitationRegistry()
+        country_only = asks_about_whole_country(plan.query, plan.countries)
+        # All the guide tells of a country is what such a question asks: a story runs to three sentences, and the
+        # country's host and other cases come with it.
+        length = "long" if country_only and plan.length == "normal" else plan.length
         pieces = self._drafting().extract(
-            plan.query, plan.hits, SENTENCES_FOR_LENGTH[plan.length], registry, language=plan.language, countries=plan.countries
+            plan.query, plan.hits, SENTENCES_FOR_LENGTH[length], registry, language=plan.language, countries=plan.countries,
+            country_only=country_only,
         )
         quoted = [strip_citations(p).strip() for p in pieces]
         if not pieces or not self._answers_what_was_asked(plan, quoted):

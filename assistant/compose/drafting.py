@@ -61,10 +61,10 @@ class Drafting:
 
     def extract(
         self, query: str, hits: list[SearchHit], count: int, registry: CitationRegistry, *, language: str | None = None,
-        countries: Sequence[str] = (),
+        countries: Sequence[str] = (), country_only: bool = False,
     ) -> list[str]:
         """Quoted in one language (the guide tells the same story in several); on a country, its own story first
-        and no other country's."""
+        (``country_only``: nothing but its story) and no other country's."""
         language = language or question_language(query)
         # Labels ("Type of tool: …") answer "which tools…?"; to a question naming one tool, other tools' labels are noise.
         named = [h for h in hits if h.named_rank is not None]
@@ -86,7 +86,7 @@ class Drafting:
             sentences = [s for s in sentences if s.text not in elsewhere]
         return extract_pieces(
             with_guide_phrasing(query), sentences, self.retriever.embed, count, registry, language=language, focus=focus,
-            named=named_sentences,
+            named=named_sentences, focus_only=country_only,
         )
 
     def _whole_pages(self, query: str, named: list[SearchHit]) -> list[SearchHit]:

@@ -289,17 +289,22 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
 def extract_pieces(
     query: Query, sentences: list[Sentence], embed: Embed, count: int, registry: CitationRegistry, *,
     language: str | None = None, focus: list[Sentence] | None = None, named: list[Sentence] | None = None,
+    focus_only: bool = False,
 ) -> list[str]:
     """The answer's cited sentences. Half of them come first from the pages the query ``named``, then up to
-    half from ``focus`` (what the guide says of the country asked about). A page named in a language the guide
-    does not have it in ("uma missão de alto nível": the toolkit is in English only) gives all of them: the
-    other passages in the question's language were found by its words, not by its subject."""
+    half from ``focus`` (what the guide says of the country asked about), or all of them when ``focus_only``
+    ("What happened in Georgia?" asks for nothing else). A page named in a language the guide does not have it
+    in ("uma missão de alto nível": the toolkit is in English only) gives all of them: the other passages in the
+    question's language were found by its words, not by its subject."""
     half = max(1, count // 2)
     if named and language and not any(s.chunk.lang == language for s in named):
         return render_pieces(reading_order(from_the_top(named, count)), registry)
     selected = select_sentences(query, named, embed, half, language=language, at_least=half) if named else []
     if focus:
-        selected += select_sentences(query, focus, embed, half, language=language, at_least=1, after=selected)
+        share = count - len(selected) if focus_only else half
+        selected += select_sentences(query, focus, embed, share, language=language, at_least=share if focus_only else 1, after=selected)
+        if focus_only:  # what else was retrieved is about no country in particular: no answer to what happened there
+            return render_pieces(reading_order(selected), registry)
     selected += select_sentences(query, sentences, embed, count - len(selected), language=language, lead_pages=ANSWER_LEAD_PAGES, after=selected)
     return render_pieces(reading_order(selected), registry)
 
