@@ -423,6 +423,7 @@ def test_the_asking_part_leaves_out_the_statements_that_set_a_question_up(text, 
     "Can you convert 500 euros to Moldovan lei for the dialogue?",
     "Who was the former president of Moldova?",  # an office's past holder is as much a fact of the world
     "Who were Moldova's last prime ministers?",
+    "Name the Moldovan MPs who voted against the youth employment law.",  # people of the day, not roles
 ])
 def test_questions_on_a_country_the_guide_cannot_answer_are_declined(country_composer, question):
     answer = country_composer.ask(question)
@@ -466,9 +467,21 @@ def test_how_many_is_answered_only_by_a_figure_of_what_was_counted(question, sen
     "The minister resigned last month and the dialogue stalled. How do we restart it?",
     "The current minister is hostile to civil society. How can the host keep the ministry engaged?",
     "Opinion polls show the reform is unpopular. How should we talk to the media?",
+    # Roles to invite, not people in office.
+    "Name the officials who should attend the launch.",
+    "Can you name the stakeholders the host should invite?",
 ])
 def test_method_questions_with_tempting_words_are_not_taken_for_questions_about_the_world(question):
     assert not asks_for_live_facts(question) and not asks_about_the_world(question) and not asks_for_a_number(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Name the Moldovan MPs who voted against the youth employment law.",
+    "Name all ministers that signed the roadmap in Georgia.",
+    "Please name the deputies who oppose the labour code.",
+])
+def test_asking_for_the_names_of_people_in_office_is_asking_for_todays_facts(question):
+    assert asks_for_live_facts(question)
 
 
 @pytest.mark.parametrize("question", [

@@ -74,6 +74,10 @@ _LIVE_FACTS = re.compile(
     # "…the Georgian parliament now?", "…approved the law yet?": the state of things today.
     r"|who\b[^?]{0,80}\bnow(?=\s*\?)|(?:has|have|did)\b[^?]{0,80}\byet(?=\s*\?)|(?:who|which \w+) (?:is|are) currently"
     r"|current (?:status|state|situation|composition|members|membership|leadership)|leads? (?:in )?the polls|opinion polls? (?:show|say)"
+    # Which people hold a view or a seat today: "Name the Moldovan deputies who oppose the reform."
+    r"|\bname (?:the|all|some|a few) (?:[\w'-]+ ){0,3}?(?:deputies|MPs|members of parliament|parliamentarians|senators|ministers"
+    r"|officials|politicians|opponents|opposition leaders) (?:who|that) (?:oppose|opposed|support|supported|back|backed|voted"
+    r"|vote|sit|sat|hold|held|are|were|signed|blocked|block)"
     r")\b",
     re.I,
 )
