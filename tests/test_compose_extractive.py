@@ -364,6 +364,7 @@ def test_a_country_question_the_countrys_passages_answer_is_answered(country_com
 
 @pytest.mark.parametrize("question", [
     "What happened in Moldova?", "What has INSPIRED done in Moldova?", "Tell me what happened in Moldova.",
+    "I'm visiting Moldova next week, what should I know?",
 ])
 def test_a_question_on_a_country_as_a_whole_is_answered_by_its_story(country_composer, question):
     answer = country_composer.ask(question)

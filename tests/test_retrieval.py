@@ -134,6 +134,7 @@ def test_names_in_a_question():
 
     assert names_in("What has INSPIRED achieved in Ukraine?") == ["Ukraine"]
     assert names_in("Did the COVID-19 pandemic change it? Ask NGOs.") == ["COVID-19"]
+    assert names_in("Going to Gotham soon, what should I know?") == ["Gotham"]  # "I" is the speaker
     assert names_in("Moldova: what happened?") == []
 
 

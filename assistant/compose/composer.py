@@ -86,7 +86,9 @@ WHOLE_COUNTRY_ASKS = frozenset(keywords(
     "happen happened happening done do doing did has have had achieve achieved achievements accomplish accomplished "
     "work worked experience experiences result results outcome outcomes impact story stories lesson lessons learn "
     "learned learnt project projects programme dialogue dialogues process processes run ran activity activities "
-    "involvement case example examples"
+    "involvement case example examples "
+    # …and the visit that sets it up: "I'm visiting Cabo Verde next week, what should I know?"
+    "know need background overview i'm visit visiting going travel travelling trip mission before next week month soon"
 ))
 COUNTRY_HITS = 8
 

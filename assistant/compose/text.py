@@ -289,7 +289,7 @@ def names_in(question: str) -> list[str]:
         # Acronyms (NGO, NGOs, PDF) are common nouns more often than names.
         acronym = sum(c.isupper() for c in word) >= 2
         capitalised = word[0].isupper() and not acronym and not _SENTENCE_START.search(question[: match.start()])
-        if has_digit or capitalised:
+        if (has_digit or capitalised) and word != "I":  # "what should I know?": the speaker, not a name
             names.append(word)
     return names
 
