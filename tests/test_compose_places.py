@@ -18,7 +18,7 @@ LONG_THANKS = (
     "key staff, two changes of government, an economic crisis, the slow return of donors after each of these "
     "shocks and the many long months in which nothing at all seemed to move forward, and we thank "
     "each of them warmly for the patience, the local knowledge and the contacts that made every process possible: "
-    "Harbour Institute (Ghana), Riverside Forum (Moldova), Andes Policy Lab (Peru)."
+    "Harbour Institute (Ghana), Riverside Forum (Moldova), Lake Trust and Hill Centre (both from Peru) and Delta Group (Chad)."
 )
 
 
@@ -82,6 +82,9 @@ def test_a_country_story_runs_on_after_the_sentence_naming_it():
 def test_a_long_list_is_quoted_by_its_lead_in_and_the_country_item():
     assert list_excerpt(LONG_THANKS, "Moldova").endswith("made every process possible: … Riverside Forum (Moldova) …")
     assert list_excerpt("Nothing to list here about Moldova.", "Moldova") is None
+    # the last item after "and" is an item of its own; two organisations "both from" one country stay together
+    assert list_excerpt(LONG_THANKS, "Chad").endswith(": … Delta Group (Chad) …")
+    assert list_excerpt(LONG_THANKS, "Peru").endswith(": … Lake Trust and Hill Centre (both from Peru) …")
     texts = [s.text for s in country_sentences(_hits(CHUNKS[2:3]), "Moldova")]
     assert len(texts) == 1 and "Riverside Forum (Moldova)" in texts[0] and "Peru" not in texts[0]
 

@@ -145,7 +145,9 @@ def list_excerpt(sentence: str, country: str) -> str | None:
     lead, colon, items = sentence.partition(":")
     if not colon:
         return None
-    item = next((part.strip() for part in re.split(r"[,;]", items) if mentions(part, country)), None)
+    # "… Unitas (Bolivia) and Loka Ahlinn (Myanmar).": the last two items share a comma; "A and B (both from X)" is one.
+    parts = [part for chunk in re.split(r"[,;]", items) for part in re.split(r"(?<=\))\s+and\s+", chunk)]
+    item = next((part.strip() for part in parts if mentions(part, country)), None)
     return f"{lead.strip()}: … {item.rstrip('.')} …" if item else None
 
 
