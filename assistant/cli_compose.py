@@ -10,7 +10,7 @@ import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from .compose import AUDIENCES, ComposeError, Composer, LLMConfigError, resolve_audience
+from .compose import AUDIENCES, ComposeError, Composer, LLMConfigError, find_audience
 from .models import Citation
 from .settings import Settings
 
@@ -156,7 +156,7 @@ def register(app: typer.Typer) -> None:
 
         _checked_out(out, fail)
         try:
-            key = resolve_audience(audience)
+            key = find_audience(audience)
         except ComposeError as exc:
             fail(str(exc))
         settings = load_settings()

@@ -78,6 +78,13 @@ def test_brief_with_notes_to_docx(runner, tmp_path):
     assert "Still to be supplied" in result.output
 
 
+def test_points_for_an_audience_named_in_the_users_words(runner, tmp_path):
+    out = tmp_path / "points.md"
+    result = runner.invoke(app, ["points", "--audience", "university researchers", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("# Talking points for academia")
+
+
 def test_points_to_markdown_file(runner, tmp_path):
     out = tmp_path / "points.md"
     result = runner.invoke(app, ["points", "--audience", "parliaments", "--topic", "budget", "--out", str(out)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import FAKE_ABSTAIN_THRESHOLD, GUIDE_CHUNKS, INJECTED_SENTENCE, SITE, FakeRetriever, note_chunk, offline_settings
 
-from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, audience_named_in, resolve_audience
+from assistant.compose import AUDIENCES, ComposeError, Composer, UnknownAudience, audience_named_in, find_audience, resolve_audience
 from assistant.compose.briefing import BRIEFING_SECTIONS, HIGH_LEVEL_SECTIONS
 from assistant.compose.requests import complete_request, is_background_brief, is_high_level_visit, request_gaps, request_questions
 from assistant.compose.citations import cited_numbers
@@ -151,6 +151,11 @@ def test_audiences_resolve_leniently():
     assert resolve_audience("civil_society_organisations") == "civil-society-organisations"
     with pytest.raises(UnknownAudience, match="Choose one of"):
         resolve_audience("astronauts")
+    # a longer name holding one audience's
+    assert find_audience("university researchers") == "academia"
+    assert find_audience("the Georgian MPs") == "parliaments"
+    with pytest.raises(UnknownAudience, match="Choose one of"):
+        find_audience("astronauts and journalists and donors")
 
 
 @pytest.mark.parametrize("text, audience", [

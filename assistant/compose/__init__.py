@@ -1,6 +1,6 @@
 """Cited answers, mission briefings, talking points and tool advice from retrieved passages."""
 
-from .audiences import AUDIENCES, UnknownAudience, audience_named_in, resolve_audience
+from .audiences import AUDIENCES, UnknownAudience, audience_named_in, find_audience, resolve_audience
 from .composer import DEFAULT_ABSTAIN_THRESHOLD, Composer
 from .drafting import ComposeError
 from .llm import LLMConfigError, build_chat_model
@@ -15,6 +15,7 @@ __all__ = [
     "UnknownAudience",
     "audience_named_in",
     "build_chat_model",
+    "find_audience",
     "load_prompt",
     "resolve_audience",
 ]

@@ -101,6 +101,16 @@ def resolve_audience(text: str) -> str:
     raise UnknownAudience(f"Unknown audience {text!r}. Choose one of: {', '.join(AUDIENCES)}.")
 
 
+def find_audience(text: str) -> str:
+    """resolve_audience, or else the one audience a longer name holds ("university researchers": academia)."""
+    try:
+        return resolve_audience(text)
+    except UnknownAudience:
+        if (named := audience_named_in(text)) is not None:
+            return named
+        raise
+
+
 def is_audience_page(chunk: Chunk, key: str) -> bool:
     """The guide's own page on this stakeholder ("Parliaments", "The Donor(s)"…), in any section of it."""
     return chunk.source_kind == "guide" and _names_audience(chunk.title, key)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from ..compose import ComposeError, UnknownAudience, audience_named_in, resolve_audience
+from ..compose import ComposeError, UnknownAudience, audience_named_in, find_audience
 from ..compose.citations import strip_citations
 from ..compose.text import keyword_overlap, keywords
 from ..models import Briefing, BriefingRequest, TalkingPoints
@@ -79,9 +79,9 @@ def write_draft(composer, item: EvalItem) -> Briefing | TalkingPoints:
 def draft_audience(item: EvalItem) -> str:
     """The line's audience as given ("journalists" is the media), else the one its request names, as the chat reads it."""
     try:
-        return resolve_audience(item.audience or "")
+        return find_audience(item.audience or "")
     except UnknownAudience:
-        named = audience_named_in(item.audience or "") or audience_named_in(item.request)
+        named = audience_named_in(item.request)
         if named is None:
             raise
         return named
