@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fakes import GUIDE_CHUNKS
 
 from assistant.compose.citations import (
@@ -61,6 +62,19 @@ def test_fragments_and_stubs_are_not_full_sentences():
     assert not is_full_sentence("What made the ministry agree to sign the roadmap in the end?")
     assert not is_full_sentence("The host should reach the officials who can speak for their ministry – to …")  # the page breaks off
     assert is_full_sentence("Some hosts waited for months before the ministry answered their letters…")
+
+
+@pytest.mark.parametrize(("sentence", "quotable"), [
+    ("Unlike a logframe, this way of tracking change does not measure the process against targets fixed in advance …", True),
+    ("Committees can follow what the ministry does – or fails to do – once the plan is adopted – …", True),
+    ("The host should reach the officials who can speak for their ministry – to …", False),  # breaks off mid-phrase
+    ("Dialogue helps ministries and unions to see problems in the country's …", False),
+    ("The strength of the process is how it raises awareness among …", False),
+    ("In other words, the …", False),
+])
+def test_a_draft_quotes_a_sentence_the_page_breaks_off_only_when_its_point_is_made(sentence, quotable):
+    assert is_full_sentence(sentence, cut_off=True) is quotable
+    assert not is_full_sentence(sentence)  # an answer quotes whole sentences only
 
 
 def test_injection_wording_is_recognised_in_several_forms():
@@ -132,3 +146,14 @@ def test_two_passages_of_one_section_are_one_source_quoting_both_in_page_order()
     assert quoted_passages(both, [passage_text(first), passage_text(later), "unrelated"])
     assert not quoted_passages(both, [passage_text(first)])  # half of it is not among the passages shown
     assert quoted_passages(other, [passage_text(elsewhere)]) and not quoted_passages(other, [passage_text(first)])
+
+
+def test_drafts_quote_where_a_page_breaks_off_and_answers_do_not():
+    from assistant.compose.drafting import quotable_sentences
+    from assistant.compose.extractive import passage_sentences
+    from assistant.models import Chunk, SearchHit
+
+    text = "Committees can follow what the ministry does – or fails to do – once the plan is adopted – …"
+    hit = SearchHit(chunk=Chunk(id="p#0", url="https://example.org/p", title="P", text=f"The plan goes to parliament first. {text}"), score=1.0)
+    assert text in {s.text for s in quotable_sentences([hit])}
+    assert text not in {s.text for s in passage_sentences([hit])}

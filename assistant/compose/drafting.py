@@ -30,7 +30,7 @@ WHOLE_PAGE_CHUNKS = 20  # a tool page runs to a handful of chunks
 
 def quotable_sentences(hits: list[SearchHit]) -> list[Sentence]:
     """The sentences a briefing or talking point may quote: in the drafts' language, no signpost to another page."""
-    return [s for s in in_language(passage_sentences(hits), DRAFT_LANGUAGE) if not is_signpost(s.text)]
+    return [s for s in in_language(passage_sentences(hits, cut_off=True), DRAFT_LANGUAGE) if not is_signpost(s.text)]
 
 
 class ComposeError(ValueError):

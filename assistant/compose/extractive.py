@@ -89,9 +89,10 @@ class Sentence:
         return points_back(self.text) and not self.lead_in()
 
 
-def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
-    """Full sentences of the passages; anything addressed to an AI model is left out, and so is a parent page's
-    signpost to a subpage that was retrieved too ("Types of Roadmaps – a typology…"): the subpage says it in full."""
+def passage_sentences(hits: list[SearchHit], *, cut_off: bool = False) -> list[Sentence]:
+    """Full sentences of the passages (``cut_off``: see is_full_sentence); anything addressed to an AI model is left
+    out, and so is a parent page's signpost to a subpage that was retrieved too ("Types of Roadmaps – a typology…"):
+    the subpage says it in full."""
     found: list[Sentence] = []
     seen: set[str] = set()
     titles = {hit.chunk.title.casefold(): hit.chunk.url for hit in hits}
@@ -103,7 +104,7 @@ def passage_sentences(hits: list[SearchHit]) -> list[Sentence]:
             for sentence in split_sentences(block):
                 key = sentence.lower()
                 usable = (
-                    is_full_sentence(sentence)
+                    is_full_sentence(sentence, cut_off=cut_off)
                     and not looks_like_injection(sentence)
                     and signposted_page(sentence, titles) in (None, hit.chunk.url)
                 )
