@@ -72,6 +72,7 @@ class _Plan:
     use_llm: bool
     abstain: bool
     countries: list[str]
+    whole_country: bool  # asks about the countries as a whole ("What happened in Georgia?")
 
 
 # A question naming something the guide never mentions needs passages this close to be answered.
@@ -210,6 +211,7 @@ class Composer:
         # far from every passage get no answer.
         confidence = self.confidence(query, hits)
         countries = countries_asked_about(query)
+        whole_country = asks_about_whole_country(query, countries)
         abstain = (
             looks_like_injection(question)
             or asks_for_live_facts(question)
@@ -218,7 +220,7 @@ class Composer:
             # little its words resemble the page's.
             or (
                 confidence < self.abstain_threshold and not names_a_tool(question, hits)
-                and not asks_about_whole_country(query, countries)
+                and not whole_country
             )
             or (self._names_guide_never_uses(question, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
             # "the 2024 referendum": what happened in a year the guide never mentions is not in it.
@@ -227,7 +229,7 @@ class Composer:
         )
         if countries and not abstain:
             hits = self._with_country_passages(hits, countries, owner)
-        return _Plan(question, query, hits, length, language, use_llm, abstain, countries)
+        return _Plan(question, query, hits, length, language, use_llm, abstain, countries, whole_country)
 
     def _in_guide_terms_too(self, query: str, hits: list[SearchHit], owner: str | None) -> list[SearchHit]:
         """The passages found by the question, then those found by it in the guide's terms ("a former president":
@@ -287,13 +289,12 @@ class Composer:
     def _extract(self, plan: _Plan, notice: str | None = None) -> tuple[list[str], Answer]:
         """The extract as streamable pieces (label, then one cited sentence each) and as the Answer they make."""
         registry = CitationRegistry()
-        country_only = asks_about_whole_country(plan.query, plan.countries)
         # All the guide tells of a country is what such a question asks: a story runs to three sentences, and the
         # country's host and other cases come with it.
-        length = "long" if country_only and plan.length == "normal" else plan.length
+        length = "long" if plan.whole_country and plan.length == "normal" else plan.length
         pieces = self._drafting().extract(
             plan.query, plan.hits, SENTENCES_FOR_LENGTH[length], registry, language=plan.language, countries=plan.countries,
-            country_only=country_only,
+            country_only=plan.whole_country,
         )
         quoted = [strip_citations(p).strip() for p in pieces]
         if not pieces or not self._answers_what_was_asked(plan, quoted):
@@ -320,7 +321,7 @@ class Composer:
         topic = without_countries(plan.question)
         if not plan.countries or not keywords(topic):
             return True
-        if asks_about_whole_country(plan.question, plan.countries):
+        if plan.whole_country:
             return any(set(countries_in(text, demonyms=True, capitals=False)) & set(plan.countries) for text in quoted)
         vectors = self.retriever.embed([topic, *quoted])
         return float((vectors[1:] @ vectors[0]).max()) >= COUNTRY_TOPIC_SUPPORT
