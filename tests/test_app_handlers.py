@@ -353,6 +353,9 @@ def test_download_names_are_safe_slugs():
         ("Points for business associations worried about costs", "social-agents"),
         ("Points for the opposition party leader", "political-parties"),
         ("Points for the president's chief of staff", "partner-government"),
+        ("Points for a women's rights network that doubts it will be heard", "civil-society-organisations"),
+        ("Talking points for a hearing with the parliamentary committee", "parliaments"),
+        ("Points for youth activists in the regions", "civil-society-organisations"),
     ],
 )
 def test_audience_is_read_from_the_message_when_exactly_one_is_named(text, audience):

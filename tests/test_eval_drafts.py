@@ -9,7 +9,7 @@ from fakes import FakeRetriever, offline_settings
 from typer.testing import CliRunner
 
 from assistant import cli
-from assistant.compose import Composer
+from assistant.compose import ComposeError, Composer
 from assistant.evaluation import DatasetError, EvalItem, load_dataset
 from assistant.evaluation.drafts import (
     LABELS_PATH,
@@ -25,6 +25,7 @@ from assistant.evaluation.drafts import (
     draft_units,
     label_accuracy,
     listed_as_gaps,
+    run_draft,
     load_labels,
     summarise,
     text_fingerprint,
@@ -170,14 +171,32 @@ def test_a_broken_label_file_is_a_dataset_error(tmp_path):
     ],
 )
 def test_an_audience_missing_or_in_other_words_is_read_as_the_chat_reads_it(audience, request_text, expected):
-    assert draft_audience(EvalItem(id="d8", kind="talking_points", request=request_text, audience=audience)) == expected
+    item = EvalItem(id="d8", kind="talking_points", request=request_text, audience=audience)
+    assert draft_audience(item, FakeRetriever().embed) == expected
 
 
-def test_an_unknown_audience_is_reported_against_its_task(tmp_path):
+@pytest.mark.parametrize(
+    ("audience", "request_text", "expected"),
+    [
+        # Where the chat would ask, the eval takes the first audience the request names…
+        (None, "Talking points to convince a coalition of NGOs to join the talks with the ministry", "civil-society-organisations"),
+        (None, "Points asking the statistics office and the ministry to open their data", "public-administration"),
+        # …or, naming none, the audience closest in meaning to what the line gives.
+        ("support groups for democracy", "Points on the roadmap", "democracy-support-organisations"),
+        (None, "Talking points on the roadmap for human rights defenders", "national-human-rights-institutions"),
+    ],
+)
+def test_where_the_chat_would_ask_the_eval_picks_an_audience_as_a_user_would(audience, request_text, expected):
+    item = EvalItem(id="d9", kind="talking_points", request=request_text, audience=audience)
+    assert draft_audience(item, FakeRetriever().embed) == expected
+
+
+def test_an_audience_the_product_does_not_know_is_drafted_for_the_closest_one(tmp_path):
     composer = Composer(offline_settings(tmp_path), FakeRetriever())
-    task = EvalItem(id="d7", kind="talking_points", request="Points", audience="aliens")
-    with pytest.raises(DatasetError, match="d7: Unknown audience"):
-        write_draft(composer, task)
+    task = EvalItem(id="d7", kind="talking_points", request="Points on the roadmap", audience="human rights defenders")
+    result = run_draft(composer, task)
+    assert result.error is None and result.units
+    assert draft_audience(task, composer.retriever.embed) == "national-human-rights-institutions"
 
 
 # -- the command, on the fixture guide ----------------------------------------------------------------
@@ -216,7 +235,15 @@ def test_eval_drafts_command_writes_metrics_and_report(tmp_path, monkeypatch, se
 def test_a_line_the_product_cannot_draft_scores_nothing_and_the_run_goes_on(tmp_path, monkeypatch, settings, retriever):
     monkeypatch.setenv("INSPIRED_DATA_DIR", str(settings.data_dir))
     monkeypatch.setattr(cli, "open_retriever", lambda _settings: retriever)
-    odd = {"id": "d9", "kind": "talking_points", "persona": "staff", "audience": "a school class on a visit",
+    drafts_points = Composer.points
+
+    def points_or_fail(self, audience, topic=None, **kwargs):
+        if topic == "Points for pupils":
+            raise ComposeError("this line cannot be drafted")
+        return drafts_points(self, audience, topic, **kwargs)
+
+    monkeypatch.setattr(Composer, "points", points_or_fail)
+    odd = {"id": "d9", "kind": "talking_points", "persona": "staff", "audience": "media",
            "request": "Points for pupils", "expected_urls": ["https://guide.test/x"], "must_cover": ["what a dialogue is"]}
     dataset = tmp_path / "odd.jsonl"
     dataset.write_text("\n".join(json.dumps(line) for line in [*TINY_SET, odd]) + "\n")

@@ -52,6 +52,10 @@ _ALIASES = {
     "party": "political-parties", "political party": "political-parties", "opposition": "political-parties",
     "university": "academia", "academics": "academia", "research institute": "academia",
     "reporters": "media", "editors": "media",
+    "parliamentary": "parliaments", "parliamentarians": "parliaments",
+    "activists": "civil-society-organisations", "campaigners": "civil-society-organisations",
+    "rights groups": "civil-society-organisations", "rights network": "civil-society-organisations",
+    "rights organisations": "civil-society-organisations", "youth organisations": "civil-society-organisations",
     # Portuguese and Spanish: the guide has those versions, and users name their audience in them.
     "sociedade civil": "civil-society-organisations", "sociedad civil": "civil-society-organisations",
     "ong": "civil-society-organisations", "ongs": "civil-society-organisations",
@@ -127,12 +131,14 @@ def _names_audience(title: str, key: str) -> bool:
     return bool(wanted) and wanted == set(keywords(title))
 
 
-def audience_named_in(text: str) -> str | None:
-    """The audience a text names ("…to government officials…"), else None: every run of one to four words is
-    tried as an audience's name or alias. Of several, the one the points are "for" ("points for the dialogue host:
-    what the role asks of our partner NGO"), unless another is named beside it ("for donors and journalists")."""
+def _tokens(text: str) -> list[str]:
     # "the parliament's committee" names parliaments: a possessive is not part of the name.
-    tokens = [re.sub(r"['’]s$", "", token) for token in re.findall(r"[\w'’-]+|[,;:&]", text or "")]
+    return [re.sub(r"['’]s$", "", token) for token in re.findall(r"[\w'’-]+|[,;:&]", text or "")]
+
+
+def _named_spans(tokens: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, audience) of every run of one to four words that is an audience's name or alias, in text order;
+    the longest run wins where runs overlap."""
     spans: list[tuple[int, int, str]] = []
     for size in range(4, 0, -1):
         for start in range(len(tokens) - size + 1):
@@ -143,10 +149,23 @@ def audience_named_in(text: str) -> str | None:
                 spans.append((start, start + size, resolve_audience(" ".join(run))))
             except UnknownAudience:
                 continue
+    return sorted(spans)
+
+
+def audiences_named_in(text: str) -> list[str]:
+    """Every audience a text names, in the order it names them."""
+    return list(dict.fromkeys(key for _, _, key in _named_spans(_tokens(text))))
+
+
+def audience_named_in(text: str) -> str | None:
+    """The audience a text names ("…to government officials…"), else None: every run of one to four words is
+    tried as an audience's name or alias. Of several, the one the points are "for" ("points for the dialogue host:
+    what the role asks of our partner NGO"), unless another is named beside it ("for donors and journalists")."""
+    tokens = _tokens(text)
+    spans = _named_spans(tokens)
     keys = {key for _, _, key in spans}
     if len(keys) <= 1:
         return keys.pop() if keys else None
-    spans.sort()
     fors = [i for i, token in enumerate(tokens) if token.lower() in ("for", "para")]
     after = [span for span in spans if fors and span[0] > fors[0]]
     if not after:

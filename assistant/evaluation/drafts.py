@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from ..compose import ComposeError, UnknownAudience, audience_named_in, find_audience
+from ..compose import AUDIENCES, ComposeError, UnknownAudience, audience_named_in, audiences_named_in, find_audience
 from ..compose.citations import strip_citations
 from ..compose.text import keyword_overlap, keywords
 from ..models import Briefing, BriefingRequest, TalkingPoints
@@ -71,20 +71,31 @@ def write_draft(composer, item: EvalItem) -> Briefing | TalkingPoints:
     try:
         if item.kind == "briefing":
             return composer.brief(BriefingRequest(request=item.request, country=item.country))
-        return composer.points(draft_audience(item), item.request)
+        return composer.points(draft_audience(item, composer.retriever.embed), item.request)
     except ComposeError as exc:
         raise DatasetError(f"{item.id}: {exc}") from exc
 
 
-def draft_audience(item: EvalItem) -> str:
-    """The line's audience as given ("journalists" is the media), else the one its request names, as the chat reads it."""
+def draft_audience(item: EvalItem, embed) -> str:
+    """The line's audience as given ("journalists" is the media), else the one its request names, as the chat reads it.
+    Where the chat would ask (several audiences and none the points are "for", or none named), the eval picks as a
+    user would from the list: the first one named ("to convince NGOs to join the talks with the ministry"), else the
+    audience closest in meaning to the one given, or to the request ("a women's collective"): the line is drafted
+    and scored, not lost."""
     try:
         return find_audience(item.audience or "")
     except UnknownAudience:
-        named = audience_named_in(item.request)
-        if named is None:
-            raise
+        pass
+    if (named := audience_named_in(item.request)) is not None:
         return named
+    if named := audiences_named_in(item.request):
+        return named[0]
+    return closest_audience(item.audience or item.request, embed)
+
+
+def closest_audience(request: str, embed) -> str:
+    keys = list(AUDIENCES)
+    return keys[int(similarities(embed, [request], [AUDIENCES[key] for key in keys])[0].argmax())]
 
 
 def draft_units(draft: Briefing | TalkingPoints) -> list[Unit]:
