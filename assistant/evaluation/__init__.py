@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..sources.common import normalise_page_url
 
@@ -32,6 +32,22 @@ class EvalItem(BaseModel):
     audience: str | None = None
     unknown_facts: list[str] = Field(default_factory=list)
     expected_tools: list[int] = Field(default_factory=list)  # "tools" lines: toolkit numbers that fit the situation
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tags_by_other_names(cls, line):
+        """Other teams' sets may tag a line with one word ("tags": "injection") or under another name ("tag",
+        "category", "type"): all are read as tags, so their injection lines are scored as injections. A single
+        expected URL or term may come as a string."""
+        if not isinstance(line, dict):
+            return line
+        tags = []
+        for field in ("tags", "tag", "category", "categories", "type"):
+            value = line.get(field)
+            tags += [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+        # One URL or term given as a string instead of a list of one.
+        lists = {field: [line[field]] for field in ("expected_urls", "must_mention", "must_cover", "unknown_facts") if isinstance(line.get(field), str)}
+        return {**line, **lists, "tags": list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))}
 
     @field_validator("expected_urls")
     @classmethod
