@@ -225,7 +225,8 @@ async def answer_question(services: h.Services, question: str, owner: str | None
         item = await anext(stream)
     answer = item
     # The answer carries its own retrieval: nothing shared between sessions.
-    step.output = h.retrieval_summary(answer.retrieved, owner)
+    read_as = h.read_as_note(question, answer.question)
+    step.output = "\n\n".join(filter(None, [inert_markdown(read_as) if read_as else None, h.retrieval_summary(answer.retrieved, owner)]))
     await step.update()
     reply.content = h.answer_markdown(answer)
     reply.elements = citation_elements(answer.citations)

@@ -149,6 +149,8 @@ def search(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    if (searched := retriever.corrected_query(query.strip())) != query.strip():
+        console.print(f"[dim]Searched for: {escape(searched)}[/]")
     for n, (hit, row) in enumerate(zip(hits, rows), 1):
         where = f" — {escape(row['heading'])}" if hit.chunk.heading_path else ""
         url = escape(row["url"])

@@ -11,6 +11,7 @@ from rich.markdown import Markdown
 from rich.markup import escape
 
 from .compose import AUDIENCES, ComposeError, Composer, LLMConfigError, find_audience
+from .handlers import read_as_note
 from .models import Citation
 from .settings import Settings
 
@@ -104,6 +105,8 @@ def register(app: typer.Typer) -> None:
             }
             typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
             return
+        if read_as := read_as_note(question, answer.question):
+            console.print(f"[dim]{escape(read_as)}[/]")
         console.print(Markdown(answer.markdown))
         if answer.citations:
             console.print("\n[bold]Sources[/]")

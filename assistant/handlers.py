@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from .compose.requests import complete_request, is_background_brief, is_no_place
 from .export import MODE_LINES
 from .models import Answer, Briefing, BriefingRequest, Citation, SearchHit, TalkingPoints, ToolAdvice
-from .safety import inert_markdown
+from .safety import inert_markdown, valid_unicode
 from .settings import Settings, get_settings
 from .sources.notes import NOTE_SUFFIXES
 
@@ -244,6 +244,11 @@ def blockquote(text: str) -> str:
     """Quote a passage paragraph by paragraph, re-flowing the line breaks inside each paragraph."""
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     return "\n>\n".join(f"> {p}" for p in paragraphs)
+
+
+def read_as_note(typed: str, question: str) -> str | None:
+    """"Read as: …" when the question's typos were put right before searching, so the user sees what was searched."""
+    return None if question == valid_unicode(typed).strip() else f"Read as: “{question}”"
 
 
 def retrieval_summary(hits: list[SearchHit], owner: str | None) -> str:

@@ -7,7 +7,7 @@ import bisect
 import logging
 import re
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -16,8 +16,11 @@ import bm25s
 import numpy as np
 import Stemmer
 from pydantic import BaseModel
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from .index import GuideIndex, IndexUnavailable, chunk_from_record, passage_sentences, read_vectors
+from .languages import question_language
 from .models import Chunk, SearchHit
 from .safety import valid_unicode
 from .settings import Settings
@@ -34,6 +37,12 @@ VECTOR_CACHE = 50_000  # sentence vectors kept (~75 MB at 384 dimensions)
 FOCUSED_QUERY_WORDS = 5
 COMMON_WORD = 0.2  # share of chunks using a word beyond which a one-word title no longer names its page
 ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
+# A word the guide never uses is taken for a typo of one it does when a slip or two away (a letter dropped, swapped
+# or wrong): one slip in a word of up to 7 letters, two in a longer one. Shorter words are left alone.
+TYPO_MIN_LETTERS = 5
+TYPO_LONG_WORD = 8
+ACRONYM_LETTERS = 6  # an all-capitals word shorter than this is an acronym ("PPA", "NIMD"), not a shouted typo
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "shouldn't" is one word
 TOOL_MENTION = re.compile(r"\b(?:tool|ferramenta|herramienta)\s*(?:n[o.º°]*\s*)?#?(\d{1,2})\b", re.I)
 # The toolkit exists in English only: a question in Portuguese or Spanish that names a tool ("uma missão de alto
 # nível", "las visitas de estudio") names the English page. (English names match the titles themselves.)
@@ -119,6 +128,85 @@ class Vocabulary:
         return at < len(self.words) and self.words[at].startswith(stem)
 
 
+class Spelling:
+    """Puts right the words of a query that are no English word and that the guide never uses ("Prticipatory Poliyc
+    Analisys"): BM25 finds nothing for a misspelt word, the page-title match needs every word, and the embedding of a
+    misspelt word drifts. A word is replaced by the guide's own word a slip or two away (a letter dropped, added,
+    swapped or wrong), its most frequent if several, else by the commonest English word one slip away ("Brussls").
+    Typos seldom touch a word's first letter, so neither does this ("funder" does not become "under"). A capitalised
+    word mid-sentence may be a name: it only becomes a word the guide capitalises ("Moldava": Moldova)."""
+
+    def __init__(self, texts: list[str], languages: list[str]):
+        # "bother", "consultant" or "president" are not in the guide, yet are what the user meant. The Portuguese and
+        # Spanish word lists lack most verb forms, so questions in those languages are searched as typed.
+        self.dictionary = word_list("en") if "en" in languages else None
+        self.counts: dict[str, Counter[str]] = {}
+        self.capitalised: Counter[str] = Counter()
+        for text, language in zip(texts, languages):
+            words = WORD.findall(fold_accents(text))
+            self.counts.setdefault(language, Counter()).update(w.lower() for w in words)
+            self.capitalised.update(w.lower() for w in words if w[0].isupper())
+        self.total = sum(self.counts.values(), Counter())
+        self.by_initial: dict[str, list[str]] = {}
+        for word in self.counts.get("en", ()):
+            if len(word) >= TYPO_MIN_LETTERS - 1:
+                self.by_initial.setdefault(word[0], []).append(word)
+        self._fixes: dict[tuple[str, bool], str | None] = {}
+
+    def corrected(self, query: str) -> str:
+        if self.dictionary is None or "pt" in (languages := {question_language(query), self.language(query)}) or "es" in languages:
+            return query
+        later = [w for w in WORD.findall(query)[1:] if len(w) >= 4 and not w.isupper()]
+        title_case = bool(later) and sum(w[0].isupper() for w in later) >= 0.6 * len(later)
+
+        def fix(match: re.Match) -> str:
+            word = match.group(0)
+            bare = re.sub(r"['’]s$", "", fold_accents(word.lower()))  # "Kyrgyzstan's" is Kyrgyzstan
+            acronym = word.isupper() and len(word) < ACRONYM_LETTERS
+            if len(bare) < TYPO_MIN_LETTERS or acronym or re.search(r"['’]", bare) or bare in self.total or self.is_english(bare):
+                return word
+            mid_sentence = bool(re.search(r"[^\s.!?¿¡]\s*$", query[: match.start()]))
+            fixed = self._fix(bare, word[0].isupper() and mid_sentence and not title_case)
+            if fixed is None:
+                return word
+            return fixed.upper() if word.isupper() else fixed.capitalize() if word[0].isupper() else fixed
+
+        return WORD.sub(fix, query)
+
+    def is_english(self, word: str) -> bool:
+        """In the word list, in its American spelling too ("neighbouring", "summarise")."""
+        american = re.sub(r"our", "or", re.sub(r"is(e[sd]?|ing|ations?)$", r"iz\1", word))
+        return word in self.dictionary or american in self.dictionary
+
+    def language(self, query: str) -> str | None:
+        """The language whose pages use the query's known words most ("policy" is English, "política" Spanish)."""
+        known = [w for w in (fold_accents(w.lower()) for w in WORD.findall(query)) if w in self.total and len(w) >= 4]
+        share = {language: sum(counts[w] / self.total[w] for w in known) for language, counts in self.counts.items()}
+        return max(share, key=share.get) if known else None
+
+    def _fix(self, word: str, name: bool) -> str | None:
+        if (word, name) not in self._fixes:
+            slips = 1 if len(word) < TYPO_LONG_WORD else 2
+            found = process.extract(word, self.by_initial.get(word[0], []), scorer=OSA.distance, score_cutoff=slips, limit=None)
+            ranked = sorted((distance, -self.total[w], w) for w, distance, _ in found if not name or self.capitalised[w])
+            english = [w for w in self.dictionary.candidates(word) or () if w[0] == word[0] and w != word]
+            self._fixes[(word, name)] = (
+                ranked[0][-1] if ranked else max(english, key=self.dictionary.word_usage_frequency) if english else None
+            )
+        return self._fixes[(word, name)]
+
+
+@lru_cache(maxsize=8)
+def word_list(language: str):
+    """pyspellchecker's word frequency list for this language, None where it has none."""
+    from spellchecker import SpellChecker
+
+    try:
+        return SpellChecker(language=language, distance=1)
+    except ValueError:
+        return None
+
+
 class Retriever(Protocol):
     def search(
         self, query: str, k: int | None = None, *, filters: SearchFilters | None = None, owner: str | None = None
@@ -130,6 +218,9 @@ class Retriever(Protocol):
 
     def knows(self, word: str) -> bool:
         """Whether the guide uses this word (or a close form of it) anywhere."""
+
+    def corrected_query(self, query: str) -> str:
+        """The query with its typos put right, as the guide is searched for it."""
 
 
 def fold_accents(text: str) -> str:
@@ -207,6 +298,7 @@ class HybridRetriever:
         self.reranker = load_reranker(settings.reranker_model)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.vocabulary = Vocabulary([c.embed_text for c in self.chunks])
+        self.spelling = Spelling([c.embed_text for c in self.chunks], [c.lang for c in self.chunks])
 
     def _load_vectors(self):
         """Chunk vectors, and their sentences' vectors grouped by chunk (``sentence_span[i]``: the rows of
@@ -253,6 +345,10 @@ class HybridRetriever:
     def knows(self, word: str) -> bool:
         return self.vocabulary.knows(word)
 
+    def corrected_query(self, query: str) -> str:
+        """The query with its typos put right, as the guide is searched for it."""
+        return self.spelling.corrected(query)
+
     @lru_cache(maxsize=2048)
     def _query_vector(self, query: str) -> tuple[float, ...]:
         return tuple(self.index.embeddings.embed_query(query))
@@ -265,7 +361,6 @@ class HybridRetriever:
         if not query or (not self.chunks and not owner):
             return []
         filters = filters or SearchFilters()
-        vector = list(self._query_vector(query))
         rankings: list[tuple[float, list[str]]] = []
         similarity: dict[str, float] = {}
         pool: dict[str, Chunk] = {}
@@ -273,13 +368,16 @@ class HybridRetriever:
 
         want_guide = filters.source_kind in (None, "guide")
         if want_guide and self.chunks:
+            # Typos are put right against the guide's words only: a user's notes keep the words as typed.
+            spelled = self.corrected_query(query)
             mask = np.array([filters.admits(c) for c in self.chunks], dtype=np.float32) if filters.is_set() else None
-            dense = self._dense(vector, mask, similarity) if "dense" in self.channels else []
-            lexical = self._lexical(query, mask) if "lexical" in self.channels else []
-            named = self._named(query, filters) if "named" in self.channels else []
+            dense = self._dense(list(self._query_vector(spelled)), mask, similarity) if "dense" in self.channels else []
+            lexical = self._lexical(spelled, mask) if "lexical" in self.channels else []
+            named = self._named(spelled, filters) if "named" in self.channels else []
             rankings += [(1.0, dense), (1.0, lexical), (2.0, named)]
             pool.update({cid: self.chunks[self.position[cid]] for _, ranking in rankings for cid in ranking})
         if owner and filters.source_kind in (None, "note"):
+            vector = list(self._query_vector(query))
             rankings += [(NOTE_WEIGHT, ranking) for ranking in self._notes(query, vector, owner, filters, similarity, pool)]
 
         fused: dict[str, float] = {}

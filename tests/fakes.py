@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import BaseMessage
 
 from assistant.models import Chunk, SearchHit
-from assistant.retrieval import SearchFilters, Vocabulary, tools_named
+from assistant.retrieval import SearchFilters, Spelling, Vocabulary, tools_named
 
 SITE = "https://inspired.epd.eu"
 DIMENSIONS = 512
@@ -141,6 +141,9 @@ class FakeRetriever:
 
     def knows(self, word: str) -> bool:
         return Vocabulary([c.embed_text for c in self.chunks]).knows(word)
+
+    def corrected_query(self, query: str) -> str:
+        return Spelling([c.embed_text for c in self.chunks], [c.lang for c in self.chunks]).corrected(query)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.vstack([fake_embed_one(t) for t in texts]) if texts else np.zeros((0, DIMENSIONS))

@@ -459,3 +459,10 @@ def test_overlong_requests_are_refused_with_the_limit():
     settings = Settings(_env_file=None, max_question_chars=100)
     assert "under 100" in h.request_problem("x" * 101, settings)
     assert h.request_problem("x" * 100, settings) is None
+
+
+def test_a_question_read_with_its_typos_put_right_says_so():
+    assert h.read_as_note("  What are high-level misions for?", "What are high-level missions for?") == (
+        "Read as: “What are high-level missions for?”"
+    )
+    assert h.read_as_note(" What are high-level missions for? ", "What are high-level missions for?") is None

@@ -36,6 +36,13 @@ def test_search_json_lists_best_first_with_the_promised_fields(run):
     assert rows[0]["score"] >= rows[1]["score"] >= rows[2]["score"]
 
 
+def test_search_says_what_it_searched_for_when_it_put_typos_right(run):
+    run("ingest")
+    typed = run("search", "high-level misions", "--k", "1")
+    assert "Searched for: high-level missions" in typed.output and "11-high-level-missions" in typed.output
+    assert "Searched for" not in run("search", "high-level missions", "--k", "1").output
+
+
 def test_unreachable_site_is_one_message_and_the_index_stays(run, settings):
     run("ingest")
     before = run("search", "stakeholder mapping", "--json").output

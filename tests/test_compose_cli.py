@@ -64,6 +64,14 @@ def test_ask_plain_prints_answer_and_sources(runner):
     assert "Sources" in result.output and "https://inspired.epd.eu/toolkit/the-tools/11-high-level-missions" in result.output
 
 
+def test_ask_says_how_it_read_a_misspelt_question(runner):
+    typed = runner.invoke(app, ["ask", "What are the riskss of a high-level mision?"])
+    assert typed.exit_code == 0, typed.output
+    assert "Read as: “What are the risks of a high-level mission?”" in typed.output
+    assert "11-high-level-missions" in typed.output
+    assert "Read as" not in runner.invoke(app, ["ask", "What are the risks of a high-level mission?"]).output
+
+
 def test_brief_with_notes_to_docx(runner, tmp_path):
     notes = tmp_path / "moldova.md"
     notes.write_text("# Moldova\n\nThe energy reform talks in Moldova paused after the budget vote in parliament last spring.\n")

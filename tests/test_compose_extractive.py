@@ -54,6 +54,14 @@ def test_extract_is_labelled_cited_and_from_the_retrieved_pages(composer):
     assert answer.retrieved and answer.retrieved[0].chunk.title == "11. High-level missions"
 
 
+def test_a_misspelt_question_is_answered_as_its_right_spelling_is(composer, retriever):
+    right = composer.ask("What are the risks of a high-level mission?")
+    typed = composer.ask("What are the riskss of a high-level mision?")
+    assert not typed.abstained and typed.markdown == right.markdown
+    assert typed.question == "What are the risks of a high-level mission?"
+    assert retriever.queries[-1] == "What are the risks of a high-level mission?"
+
+
 @pytest.mark.parametrize("length, most", [("short", 2), ("normal", 4), ("long", 7)])
 def test_length_bounds_the_number_of_sentences(composer, length, most):
     answer = composer.ask("How does the dialogue host run the dialogue sessions and report on progress?", length=length)

@@ -9,7 +9,7 @@ from assistant.compose import Composer
 from assistant.compose.places import (
     case_countries, countries_asked_about, countries_in, country_sentences, list_excerpt, other_countries_sentences,
 )
-from assistant.compose.text import question_language
+from assistant.languages import question_language
 from assistant.models import BriefingRequest, Chunk, SearchHit
 
 LONG_THANKS = (

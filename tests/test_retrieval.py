@@ -129,6 +129,56 @@ def test_vocabulary_knows_the_guides_names_and_close_forms():
     assert not vocabulary.knows("Ukraine") and not vocabulary.knows("COVID-19") and not vocabulary.knows("")
 
 
+SPELLING_GUIDE = [
+    ("The Participatory Policy Analysis gathers evidence. Hosts run it in Moldova with the ministry's officials.", "en"),
+    ("Participatory analysis needs participants, indicators and a roadmap for reform.", "en"),
+    ("El análisis participativo reúne a los participantes.", "es"),
+]
+
+
+@pytest.fixture(scope="module")
+def spelling():
+    from assistant.retrieval import Spelling
+
+    return Spelling([text for text, _ in SPELLING_GUIDE], [lang for _, lang in SPELLING_GUIDE])
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("How do I run a Prticipatory Poliyc Analisys?", "How do I run a Participatory Policy Analysis?"),
+        ("which indicaters go in the roadmap for refrom", "which indicators go in the roadmap for reform"),
+        ("What did the host do in Moldava?", "What did the host do in Moldova?"),  # a name becomes a name the guide has
+        ("Who were the participnats in Brussls?", "Who were the participants in Brussels?"),  # an English word, if not the guide's
+        ("INSIPRED in practice", "INSPIRED in practice"),
+    ],
+)
+def test_typos_are_put_right_to_the_word_meant(spelling, typed, meant):
+    assert spelling.corrected(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Why should a local NGO bother with a consultant?",  # English words the guide does not use stay as typed
+        "What has INSPIRED done in Benin?",  # a name is not turned into a word ("begin")
+        "Summarise the neighbouring country's officials' role",  # British spellings, possessives
+        "Is the ISF like the PPA?",  # acronyms
+        "¿Quién hizo el análisis partcipativo?",  # Spanish and Portuguese questions are searched as typed
+        "Which ndicators?",  # never a change to the first letter: typos seldom touch it, so a guess there would be wild
+    ],
+)
+def test_words_that_are_no_typos_stay_as_typed(spelling, query):
+    assert spelling.corrected(query) == query
+
+
+def test_a_misspelt_question_finds_the_page_the_right_spelling_finds(retriever):
+    right = urls(retriever.search("how do I run a participatory policy analysis?", 3))
+    assert right[0] == "/guide/the-participatory-policy-analysis-ppa"
+    assert urls(retriever.search("how do I run a prticipatory poliyc analisys?", 3)) == right
+    assert retriever.corrected_query("prticipatory poliyc analisys") == "participatory policy analysis"
+
+
 def test_names_in_a_question():
     from assistant.compose.text import names_in
 

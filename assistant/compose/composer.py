@@ -9,6 +9,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
+from ..languages import question_language
 from ..models import Answer, Briefing, BriefingRequest, SearchHit, TalkingPoints, ToolAdvice
 from ..retrieval import TOOL_MENTION, Retriever, tools_named
 from ..safety import valid_unicode
@@ -29,7 +30,7 @@ from .places import countries_asked_about, countries_in, mentions, without_count
 from .points import write_points
 from .text import (
     answers_the_count, asks_about_the_world, asks_for_a_duration, asks_for_a_number, asks_for_live_facts, keywords,
-    looks_like_injection, names_in, question_language, states_a_duration, visitors_in_guide_terms, years_in,
+    looks_like_injection, names_in, states_a_duration, visitors_in_guide_terms, years_in,
 )
 from .tools import recommend_tools
 
@@ -64,8 +65,8 @@ def missing_tools(question: str, hits: list[SearchHit]) -> list[int]:
 class _Plan:
     """One question, retrieved and triaged: either abstain, or compose from ``hits``."""
 
-    question: str
-    query: str
+    question: str  # as asked, its typos put right
+    query: str  # what is searched: the question, or a follow-up made to stand alone
     hits: list[SearchHit]
     length: Length
     language: str | None
@@ -205,7 +206,10 @@ class Composer:
         if length not in SENTENCES_FOR_LENGTH:
             raise ComposeError(f"length must be one of {', '.join(SENTENCES_FOR_LENGTH)}, not {length!r}.")
         use_llm = use_llm and self.chat_model is not None
-        query = self._standalone(question, history, use_llm=use_llm)
+        # Typos put right ("Prticipatory Poliyc Analisys"): the passages are found, sentences chosen and names
+        # checked for what the user meant.
+        query = self.retriever.corrected_query(self._standalone(question, history, use_llm=use_llm))
+        spelled = self.retriever.corrected_query(question)
         hits = self._in_guide_terms_too(query, self._drafting().search(query, owner=owner), owner)
         # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
         # far from every passage get no answer.
@@ -214,22 +218,22 @@ class Composer:
         whole_country = asks_about_whole_country(query, countries)
         abstain = (
             looks_like_injection(question)
-            or asks_for_live_facts(question)
-            or asks_about_the_world(question)
+            or asks_for_live_facts(spelled)
+            or asks_about_the_world(spelled)
             # A question naming a tool the toolkit has ("o que é a ferramenta 11?") is about the guide, however
             # little its words resemble the page's.
             or (
-                confidence < self.abstain_threshold and not names_a_tool(question, hits)
+                confidence < self.abstain_threshold and not names_a_tool(spelled, hits)
                 and not whole_country
             )
-            or (self._names_guide_never_uses(question, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
+            or (self._names_guide_never_uses(spelled, hits) and confidence < UNFAMILIAR_NAME_CONFIDENCE)
             # "the 2024 referendum": what happened in a year the guide never mentions is not in it.
             or any(not self.retriever.knows(year) for year in years_in(question))
-            or bool(missing_tools(question, hits))
+            or bool(missing_tools(spelled, hits))
         )
         if countries and not abstain:
             hits = self._with_country_passages(hits, countries, owner)
-        return _Plan(question, query, hits, length, language, use_llm, abstain, countries, whole_country)
+        return _Plan(spelled, query, hits, length, language, use_llm, abstain, countries, whole_country)
 
     def _in_guide_terms_too(self, query: str, hits: list[SearchHit], owner: str | None) -> list[SearchHit]:
         """The passages found by the question, then those found by it in the guide's terms ("a former president":

@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
+from ..languages import question_language
 from ..models import SearchHit
 from ..retrieval import Retriever, SearchFilters
 from ..settings import Settings
@@ -17,7 +18,7 @@ from .extractive import (
     with_guide_phrasing,
 )
 from .places import country_sentences, other_countries_sentences
-from .text import is_signpost, question_language, with_guide_terms
+from .text import is_signpost, with_guide_terms
 from .llm import Draft, LLMFailure, invoke_json
 from .prompts import load_prompt
 
