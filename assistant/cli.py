@@ -174,14 +174,15 @@ def eval_retrieval(
     k: int = typer.Option(10, "--k", min=1, max=50),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics here."),
     compare: bool = typer.Option(False, "--compare", help="Also run the baselines and write a report under evals/reports/."),
+    typos: int = typer.Option(0, "--typos", min=0, max=5, help="Misspell this many words of each question (seeded), to measure robustness to typos."),
 ) -> None:
     """Hit@k, MRR, recall@5, nDCG@10 and latency for the retrieval pipeline."""
-    from .evaluation import DatasetError, load_dataset
+    from .evaluation import DatasetError, load_dataset, with_typos
     from .evaluation.retrieval import compare_retrievers, evaluate_retrieval, print_retrieval
 
     settings = load_settings()
     try:
-        items = load_dataset(dataset)
+        items = with_typos(load_dataset(dataset), typos)
     except DatasetError as exc:
         fail(str(exc))
     retriever = open_retriever(settings)
@@ -204,17 +205,18 @@ def eval_answers(
     calibrate: bool = typer.Option(False, "--calibrate", help="Sweep the abstention threshold instead and print the best one."),
     report_dir: Path = typer.Option(Path("evals/reports"), "--report-dir", help="Where the Markdown/HTML report and charts go."),
     history: Path = typer.Option(Path("evals/history.jsonl"), "--history", help="Run history the trend chart is drawn from."),
+    typos: int = typer.Option(0, "--typos", min=0, max=5, help="Misspell this many words of each question (seeded); such a run stays out of the history."),
 ) -> None:
     """Cited answers on the qa lines: sources, grounding, abstention, injection resistance, latency (+ LLM judge)."""
     from .compose import LLMConfigError
-    from .evaluation import DatasetError, load_dataset
+    from .evaluation import DatasetError, load_dataset, with_typos
     from .evaluation.answers import eval_composer, evaluate_answers, print_answers, print_sweep, sweep_abstention
     from .evaluation.judge import SKIPPED, Judge
     from .evaluation.report import write_report
 
     settings = load_settings()
     try:
-        items = [item for item in load_dataset(dataset) if item.kind == "qa"][:limit]
+        items = with_typos([item for item in load_dataset(dataset) if item.kind == "qa"][:limit], typos)
         if not items:
             fail(f"{dataset} holds no qa lines.")
         composer = eval_composer(settings, open_retriever(settings))
@@ -237,7 +239,7 @@ def eval_answers(
         payload = sweep
     else:
         print_answers(console, result)
-        written = write_report("answers", result, dataset, report_dir, history=None if limit else history)
+        written = write_report("answers", result, dataset, report_dir, history=None if limit or typos else history)
         console.print(f"Report: {written[-2]} (and .html); charts in {report_dir}")
         payload = result
     if json_out:

@@ -92,3 +92,14 @@ def test_ingest_if_empty_rebuilds_an_index_cut_by_an_earlier_version(run, monkey
     assert result.exit_code == 0 and "earlier version: rebuilding it." in said
     assert "skipping" not in said and "added │ 6" in said
     assert "skipping ingest" in run("ingest", "--if-empty").output
+
+
+def test_eval_retrieval_can_measure_robustness_to_typos(run, tmp_path):
+    run("ingest")
+    dataset = tmp_path / "set.jsonl"
+    dataset.write_text(json.dumps({"id": "q1", "question": "Can a retired prime minister help unblock stuck negotiations?",
+                                   "expected_urls": ["https://guide.test/toolkit/the-tools/11-high-level-missions"]}) + "\n")
+    out = tmp_path / "typos.json"
+    result = run("eval", "retrieval", "--dataset", str(dataset), "--typos", "2", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["hit_at_5"] == 1.0

@@ -280,3 +280,14 @@ def test_a_single_expected_url_or_term_may_be_given_as_a_string():
     item = EvalItem.model_validate({"id": "q9", "question": "What is a PPA?", "expected_urls": "https://inspired.epd.eu/x/",
                                     "must_mention": "joint analysis"})
     assert item.expected_urls == ["https://inspired.epd.eu/x"] and item.must_mention == ["joint analysis"]
+
+
+def test_questions_are_misspelt_as_hurried_typing_does_and_alike_on_every_run():
+    from assistant.evaluation import with_typos
+
+    item = EvalItem(id="q7", question="Which stakeholders attend the consultation meetings about budgets?", expected_urls=["https://x/a"])
+    once, again = with_typos([item], 2), with_typos([item], 2)
+    assert once == again and once[0].expected_urls == item.expected_urls
+    changed = [(a, b) for a, b in zip(item.question.split(), once[0].question.split()) if a != b]
+    assert len(changed) == 2 and all(a[0] == b[0] and abs(len(a) - len(b)) <= 1 for a, b in changed)
+    assert with_typos([item], 0) == [item]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -70,6 +72,31 @@ def load_dataset(path: Path) -> list[EvalItem]:
     if not items:
         raise DatasetError(f"{path} holds no eval lines")
     return items
+
+
+TYPO_WORD = re.compile(r"\b[A-Za-z]{6,}\b")
+
+
+def with_typos(items: list[EvalItem], per_question: int) -> list[EvalItem]:
+    """The same lines with ``per_question`` words of each question misspelt as hurried typing does (a letter dropped,
+    two swapped or one wrong, never the first): seeded by the line's id, so a rerun misspells alike."""
+    return [item.model_copy(update={"question": misspelt(item.question, per_question, item.id)}) for item in items]
+
+
+def misspelt(text: str, count: int, seed: str) -> str:
+    rng = random.Random(seed)
+    words = TYPO_WORD.findall(text)
+    for word in rng.sample(words, min(count, len(words))):
+        at = rng.randrange(1, len(word) - 1)
+        slip = rng.choice(("drop", "swap", "wrong"))
+        if slip == "drop":
+            typo = word[:at] + word[at + 1:]
+        elif slip == "swap":
+            typo = word[:at] + word[at + 1] + word[at] + word[at + 2:]
+        else:
+            typo = word[:at] + rng.choice([c for c in "aeiourstn" if c != word[at]]) + word[at + 1:]
+        text = re.sub(rf"\b{word}\b", typo, text, count=1)
+    return text
 
 
 def percentile(values: list[float], q: float) -> float:
