@@ -225,10 +225,11 @@ async def answer_question(services: h.Services, question: str, owner: str | None
         item = await anext(stream)
     answer = item
     # The answer carries its own retrieval: nothing shared between sessions.
-    read_as = h.read_as_note(question, answer.question)
-    step.output = "\n\n".join(filter(None, [inert_markdown(read_as) if read_as else None, h.retrieval_summary(answer.retrieved, owner)]))
+    step.output = h.retrieval_summary(answer.retrieved, owner)
     await step.update()
-    reply.content = h.answer_markdown(answer)
+    # Said above the answer, as a search engine shows what it searched for: the user sees how their typos were read.
+    read_as = h.read_as_note(question, answer.question)
+    reply.content = (f"*{inert_markdown(read_as)}*\n\n" if read_as else "") + h.answer_markdown(answer)
     reply.elements = citation_elements(answer.citations)
     reply.metadata = {"question": question, "answer": answer.markdown}
     await reply.send()

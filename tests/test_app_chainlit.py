@@ -177,6 +177,14 @@ async def test_question_is_answered_with_a_search_step_citations_side_panels_and
     assert cl.user_session.get("history")[0][0].startswith("How do parliaments")
 
 
+async def test_a_misspelt_question_is_answered_under_the_words_it_was_read_as(services, no_persistence):
+    emitter = open_session(h.ASK)
+    await say("How do parliaments take part in the dialogue and why invite committee chiars early?")
+    [reply] = emitter.messages()
+    assert reply["output"].startswith("*Read as: “How do parliaments take part in the dialogue and why invite committee chairs early?”*")
+    assert "| 1 | Parliaments |" in emitter.step_named("Searching the guide")["output"]
+
+
 async def test_chat_settings_and_history_reach_the_composer(services, no_persistence, monkeypatch):
     calls = []
     real = services.composer.astream_ask
