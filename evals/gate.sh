@@ -8,6 +8,8 @@ export HF_HUB_OFFLINE=1
 mkdir -p evals/reports
 .venv/bin/inspired ingest
 .venv/bin/inspired eval retrieval --dataset evals/public.jsonl --compare --json evals/reports/retrieval.json
+# The same questions with two words each misspelt: typo correction must keep finding the pages.
+.venv/bin/inspired eval retrieval --dataset evals/public.jsonl --typos 2 --json evals/reports/retrieval_typos.json
 # Answers and drafts in extractive mode, the mode evals/thresholds.json was measured in.
 INSPIRED_LLM= .venv/bin/inspired eval answers --dataset evals/public.jsonl --json evals/reports/answers.json
 # Out-of-scope questions (today's politics, statistics, forecasts, errands): their own report, kept out of the history.
