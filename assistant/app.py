@@ -264,7 +264,9 @@ def downloads(stem: str, draft, to_docx, to_markdown) -> list[cl.File]:
 
 
 async def write_briefing(services: h.Services, text: str, owner: str | None) -> None:
-    request = await h.complete_briefing_request(h.parse_briefing_request(text), ask_text)
+    # Read with its typos put right, so "Moldava" is not asked about as an unknown country.
+    spelled = services.composer.retriever.corrected_query(text)
+    request = await h.complete_briefing_request(h.parse_briefing_request(spelled), ask_text)
     briefing = await drafted(services.composer, "brief", request, owner=owner)
     files = downloads(h.download_stem("briefing", request.country), briefing, briefing_to_docx, briefing_to_markdown)
     content = inert_markdown(briefing_to_markdown(briefing)) + "\n**Download:** Word or Markdown, below."
@@ -280,7 +282,7 @@ async def choose_audience() -> str:
 
 
 async def draft_points(services: h.Services, text: str, owner: str | None) -> None:
-    audience = audience_named_in(text) or await choose_audience()
+    audience = audience_named_in(services.composer.retriever.corrected_query(text)) or await choose_audience()
     topic = h.topic_from_text(text)
     points = await drafted(services.composer, "points", audience, topic, owner=owner)
     files = downloads(h.download_stem("talking-points", AUDIENCES[audience]), points, points_to_docx, points_to_markdown)

@@ -158,12 +158,15 @@ def register(app: typer.Typer) -> None:
         from .export import points_to_docx, points_to_markdown
 
         _checked_out(out, fail)
+        settings = load_settings()
+        composer = composer_or_fail(settings)
         try:
             key = find_audience(audience)
         except ComposeError as exc:
-            fail(str(exc))
-        settings = load_settings()
-        composer = composer_or_fail(settings)
+            try:  # "jornalists": as typed, then with its typos put right
+                key = find_audience(composer.retriever.corrected_query(audience))
+            except ComposeError:
+                fail(str(exc))
         with user_errors():
             talking_points = composer.points(key, topic, owner=owner)
         if out is None:

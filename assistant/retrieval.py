@@ -131,8 +131,8 @@ class Vocabulary:
 class Spelling:
     """Puts right the words of a query that are no English word and that the guide never uses ("Prticipatory Poliyc
     Analisys"): BM25 finds nothing for a misspelt word, the page-title match needs every word, and the embedding of a
-    misspelt word drifts. A word is replaced by the guide's own word a slip or two away (a letter dropped, added,
-    swapped or wrong), its most frequent if several, else by the commonest English word one slip away ("Brussls").
+    misspelt word drifts. A word is replaced by the closest of the guide's own words a slip or two away (a letter
+    dropped, added, swapped or wrong) and the English words one slip away ("Brussls": Brussels).
     Typos seldom touch a word's first letter, so neither does this ("funder" does not become "under"). A capitalised
     word mid-sentence may be a name: it only becomes a word the guide capitalises ("Moldava": Moldova)."""
 
@@ -187,13 +187,26 @@ class Spelling:
     def _fix(self, word: str, name: bool) -> str | None:
         if (word, name) not in self._fixes:
             slips = 1 if len(word) < TYPO_LONG_WORD else 2
-            found = process.extract(word, self.by_initial.get(word[0], []), scorer=OSA.distance, score_cutoff=slips, limit=None)
-            ranked = sorted((distance, -self.total[w], w) for w, distance, _ in found if not name or self.capitalised[w])
-            english = [w for w in self.dictionary.candidates(word) or () if w[0] == word[0] and w != word]
-            self._fixes[(word, name)] = (
-                ranked[0][-1] if ranked else max(english, key=self.dictionary.word_usage_frequency) if english else None
+            guide = process.extract(word, self.by_initial.get(word[0], []), scorer=OSA.distance, score_cutoff=slips, limit=None)
+            english = [w for w in self.dictionary.candidates(word) or () if w[0] == word[0] and w != word and w.isalpha()]
+            candidates = [(w, distance, True) for w, distance, _ in guide if not name or self.capitalised[w]]
+            candidates += [(w, OSA.distance(word, w), False) for w in english if w not in self.total]
+            # The closest; of words as close, one that does not take a letter typed in to explain (a letter left out
+            # is a commoner slip: "presdent" is president, not present; a key struck twice is common too: "riskss"
+            # is risks), then the guide's own word ("postiion" is position, not postilion), then the most frequent.
+            # A name is the guide's name if it has one that close ("Moldava": Moldova, not Moldavia).
+            ranked = sorted(
+                (name and not in_guide, distance, typed_in(word, w), not in_guide, -(self.total[w] if in_guide else self.dictionary[w]), w)
+                for w, distance, in_guide in candidates
             )
+            self._fixes[(word, name)] = ranked[0][-1] if ranked else None
         return self._fixes[(word, name)]
+
+
+def typed_in(typed: str, word: str) -> bool:
+    """Whether ``typed`` is ``word`` with a stray letter added, other than a letter struck twice."""
+    doubled = {typed[:i] + typed[i + 1:] for i in range(1, len(typed)) if typed[i] == typed[i - 1]}
+    return len(word) < len(typed) and word not in doubled
 
 
 @lru_cache(maxsize=8)

@@ -253,6 +253,17 @@ async def test_talking_points_take_the_audience_from_the_message(services, no_pe
     assert "donors" in emitter.messages()[-1]["output"].lower()
 
 
+async def test_misspelt_drafting_requests_are_read_as_meant(services, no_persistence):
+    emitter = open_session(h.POINTS)
+    await say("What should I tell jornalists about the roadmap?")
+    assert not emitter.asked  # "jornalists" named the media: no question about the audience
+    assert "Talking points for media" in emitter.messages()[-1]["output"]
+    emitter = open_session(h.BRIEFING, replies=[{"output": "skip"}])
+    await say("Brief a former presdent going to Freedonia to get a stalled roadmap moving again.")
+    assert ["Whom will you meet" in a["question"] for a in emitter.asked] == [True]  # the traveller was understood
+    assert "Mission briefing: A former president" in emitter.messages()[-1]["output"]
+
+
 async def test_talking_points_asked_for_in_question_mode_are_drafted_with_their_downloads(services, no_persistence):
     emitter = open_session(h.ASK)
     await say("Talking points for donors on lining up their funding behind the roadmap.")

@@ -43,6 +43,14 @@ def test_request_details_are_read_from_free_text():
     assert complete_request(BriefingRequest(request="Brief a donor visiting Freedonia")).country == "Freedonia"
 
 
+def test_a_misspelt_request_is_drafted_as_meant(composer):
+    briefing = composer.brief(BriefingRequest(request="Brief a former presdent visiting Moldova next week to meet the minister"))
+    assert briefing.request.request == "Brief a former president visiting Moldova next week to meet the minister"
+    assert briefing.title.startswith("Mission briefing")  # a former president's visit is a high-level mission
+    points = composer.points("jornalists", "the dialoge still in progres")
+    assert points.audience == "Media" and points.topic == "the dialogue still in progress"
+
+
 def test_briefing_has_every_section_with_consistent_citations(composer):
     briefing = composer.brief(BriefingRequest(request=MOLDOVA))
     assert [s.heading for s in briefing.sections] == HEADINGS == [s.heading for s in HIGH_LEVEL_SECTIONS]

@@ -132,6 +132,7 @@ def test_vocabulary_knows_the_guides_names_and_close_forms():
 SPELLING_GUIDE = [
     ("The Participatory Policy Analysis gathers evidence. Hosts run it in Moldova with the ministry's officials.", "en"),
     ("Participatory analysis needs participants, indicators and a roadmap for reform.", "en"),
+    ("At present the risks depend on each position taken.", "en"),
     ("El análisis participativo reúne a los participantes.", "es"),
 ]
 
@@ -151,6 +152,10 @@ def spelling():
         ("What did the host do in Moldava?", "What did the host do in Moldova?"),  # a name becomes a name the guide has
         ("Who were the participnats in Brussls?", "Who were the participants in Brussels?"),  # an English word, if not the guide's
         ("INSIPRED in practice", "INSPIRED in practice"),
+        # Of words as close: a letter left out rather than one typed in, unless struck twice; the guide's own word.
+        ("Brief a former presdent", "Brief a former president"),
+        ("What are the riskss?", "What are the risks?"),
+        ("Which postiion?", "Which position?"),
     ],
 )
 def test_typos_are_put_right_to_the_word_meant(spelling, typed, meant):

@@ -354,13 +354,21 @@ class Composer:
     # -- drafts -----------------------------------------------------------------------------
     def brief(self, request: BriefingRequest, *, owner: str | None = None) -> Briefing:
         # Validated again: the chat merges the user's replies in with model_copy, which skips validation.
-        request = BriefingRequest.model_validate(request.model_dump())
+        request = self.spelled_request(BriefingRequest.model_validate(request.model_dump()))
         drafting = self._drafting()
         return write_briefing(drafting, request, owner=owner).model_copy(update={"retrieved": drafting.hits_seen})
 
+    def spelled_request(self, request: BriefingRequest) -> BriefingRequest:
+        """The request with its typos put right, as questions are: "a former presdent going to Moldava" is a
+        high-level visit to Moldova, whose story the guide tells."""
+        spell = self.retriever.corrected_query
+        fields = {name: spell(value) for name, value in request.model_dump(exclude={"meetings"}).items() if value}
+        return request.model_copy(update={**fields, "meetings": [spell(meeting) for meeting in request.meetings]})
+
     def points(self, audience: str, topic: str | None = None, *, owner: str | None = None) -> TalkingPoints:
         drafting = self._drafting()
-        audience, topic = valid_unicode(audience or ""), topic and valid_unicode(topic)
+        spell = self.retriever.corrected_query
+        audience, topic = spell(valid_unicode(audience or "")), topic and spell(valid_unicode(topic))
         return write_points(drafting, audience, topic, owner=owner).model_copy(update={"retrieved": drafting.hits_seen})
 
     def tools(self, situation: str) -> ToolAdvice:
