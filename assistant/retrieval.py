@@ -174,9 +174,8 @@ class Spelling:
         return WORD.sub(fix, query)
 
     def is_english(self, word: str) -> bool:
-        """In the word list, in its American spelling too ("neighbouring", "summarise")."""
-        american = re.sub(r"our", "or", re.sub(r"is(e[sd]?|ing|ations?)$", r"iz\1", word))
-        return word in self.dictionary or american in self.dictionary
+        """In the word list, in its American spelling too ("neighbouring", "summarise", "programme", "centre")."""
+        return any(spelling in self.dictionary for spelling in (word, *american_spellings(word)))
 
     def language(self, query: str) -> str | None:
         """The language whose pages use the query's known words most ("policy" is English, "política" Spanish)."""
@@ -201,6 +200,17 @@ class Spelling:
             )
             self._fixes[(word, name)] = ranked[0][-1] if ranked else None
         return self._fixes[(word, name)]
+
+
+# British endings and their American forms: the word list is American, the guide and many of its readers British.
+BRITISH_TO_AMERICAN = [
+    (r"our", "or"), (r"is(e[sd]?|ing|ations?)$", r"iz\1"), (r"mme(s?)$", r"m\1"), (r"tre(s?)$", r"ter\1"),
+    (r"ence$", "ense"), (r"ll(ed|ing|er|ers)$", r"l\1"), (r"ogue(s?)$", r"og\1"),
+]
+
+
+def american_spellings(word: str) -> list[str]:
+    return [re.sub(british, american, word) for british, american in BRITISH_TO_AMERICAN if re.search(british, word)]
 
 
 def typed_in(typed: str, word: str) -> bool:

@@ -168,6 +168,7 @@ def test_typos_are_put_right_to_the_word_meant(spelling, typed, meant):
         "Why should a local NGO bother with a consultant?",  # English words the guide does not use stay as typed
         "What has INSPIRED done in Benin?",  # a name is not turned into a word ("begin")
         "Summarise the neighbouring country's officials' role",  # British spellings, possessives
+        "A programme officer at the centre travelled to discuss its defence",
         "Is the ISF like the PPA?",  # acronyms
         "¿Quién hizo el análisis partcipativo?",  # Spanish and Portuguese questions are searched as typed
         "Which ndicators?",  # never a change to the first letter: typos seldom touch it, so a guess there would be wild
