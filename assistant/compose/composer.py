@@ -208,8 +208,8 @@ class Composer:
         use_llm = use_llm and self.chat_model is not None
         # Typos put right ("Prticipatory Poliyc Analisys"): the passages are found, sentences chosen and names
         # checked for what the user meant.
-        query = self.retriever.corrected_query(self._standalone(question, history, use_llm=use_llm))
         spelled = self.retriever.corrected_query(question)
+        query = self._standalone(spelled, history, use_llm=use_llm)
         hits = self._in_guide_terms_too(query, self._drafting().search(query, owner=owner), owner)
         # Text aimed at the model ("ignore your instructions…"), requests for today's facts and questions
         # far from every passage get no answer.
