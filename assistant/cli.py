@@ -48,6 +48,10 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def warn(message: str) -> None:
+    err.print(f"[yellow]Warning:[/] {escape(message)}")
+
+
 def write_json(path: Path, payload: dict) -> None:
     """The --json file of an eval; one clear line when it cannot be written (the figures are in the table above)."""
     try:
@@ -182,7 +186,7 @@ def eval_retrieval(
 
     settings = load_settings()
     try:
-        items = with_typos(load_dataset(dataset), typos)
+        items = with_typos(load_dataset(dataset, warn), typos)
     except DatasetError as exc:
         fail(str(exc))
     retriever = open_retriever(settings)
@@ -216,7 +220,7 @@ def eval_answers(
 
     settings = load_settings()
     try:
-        items = with_typos([item for item in load_dataset(dataset) if item.kind == "qa"][:limit], typos)
+        items = with_typos([item for item in load_dataset(dataset, warn) if item.kind == "qa"][:limit], typos)
         if not items:
             fail(f"{dataset} holds no qa lines.")
         composer = eval_composer(settings, open_retriever(settings))
@@ -265,7 +269,7 @@ def eval_drafts(
 
     settings = load_settings()
     try:
-        tasks = [item for item in load_dataset(dataset) if item.kind in ("briefing", "talking_points")][:limit]
+        tasks = [item for item in load_dataset(dataset, warn) if item.kind in ("briefing", "talking_points")][:limit]
         if not tasks:
             fail(f"{dataset} holds no briefing or talking_points lines.")
         coverage_labels = load_labels(labels) if labels.exists() or calibrate else []
@@ -308,7 +312,7 @@ def eval_tools(
 
     settings = load_settings()
     try:
-        items = [item for item in load_dataset(dataset) if item.kind == "tools"]
+        items = [item for item in load_dataset(dataset, warn) if item.kind == "tools"]
         if not items:
             fail(f"{dataset} holds no tools lines.")
         composer = eval_composer(settings, open_retriever(settings))

@@ -16,7 +16,7 @@ from ..compose.prompts import PROMPTS_DIR
 from ..compose.text import fold
 from ..models import Answer, SearchHit
 from ..settings import Settings
-from . import DatasetError, EvalItem, percentile
+from . import DatasetError, EvalItem, percentile, warm_up
 from .support import SUPPORT_METHOD, SupportScorer
 
 METRICS = (
@@ -179,6 +179,7 @@ def run_answers(composer, items: list[EvalItem], judge=None, progress=None) -> l
 
 def evaluate_answers(composer, items: list[EvalItem], judge=None, judge_note: str = "", progress=None) -> dict:
     qa = [item for item in items if item.kind == "qa"]
+    warm_up(composer.retriever)
     cases = run_answers(composer, qa, judge, progress)
     latencies = [c.latency_ms for c in cases]
     result = {

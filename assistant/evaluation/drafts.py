@@ -15,7 +15,7 @@ from ..compose import AUDIENCES, ComposeError, UnknownAudience, audience_named_i
 from ..compose.citations import strip_citations
 from ..compose.text import keyword_overlap, keywords
 from ..models import Briefing, BriefingRequest, TalkingPoints
-from . import DatasetError, EvalItem, percentile
+from . import DatasetError, EvalItem, percentile, warm_up
 from .support import passage_sentences
 
 METRICS = ("must_cover_rate", "must_cover_rate_hand_read", "sections_cited_rate", "expected_pages_cited_rate", "gaps_listed")
@@ -250,6 +250,7 @@ def run_drafts(composer, tasks: list[EvalItem], progress=None) -> list[DraftResu
 
 
 def evaluate_drafts(composer, tasks: list[EvalItem], labels: list[CoverageLabel] | None = None, progress=None) -> dict:
+    warm_up(composer.retriever)
     results = run_drafts(composer, tasks, progress)
     latencies = [r.latency_ms for r in results]
     accuracy, labelled = label_accuracy(labels or [], results, composer.retriever.embed)

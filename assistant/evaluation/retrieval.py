@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..settings import Settings
-from . import EvalItem, percentile
+from . import EvalItem, percentile, warm_up
 
 METRICS = ("hit_at_1", "hit_at_5", "recall_at_5", "mrr", "ndcg_at_10")
 
@@ -39,6 +39,7 @@ def score_ranking(pages: list[str], expected: set[str]) -> dict[str, float]:
 def evaluate_retrieval(retriever, items: list[EvalItem], k: int = 10) -> dict:
     graded = [item for item in items if item.kind == "qa" and item.answerable and item.expected_urls]
     rows, latencies = [], []
+    warm_up(retriever)
     for item in graded:
         started = time.perf_counter()
         pages = ranked_pages(retriever, item.question, k)

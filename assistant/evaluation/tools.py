@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ..compose import ComposeError
-from . import DatasetError, EvalItem, percentile
+from . import DatasetError, EvalItem, percentile, warm_up
 
 METRICS = ("tool_hit_rate", "top_tool_rate", "tool_recall")
 
@@ -21,6 +21,7 @@ def score_advice(recommended: list[int], expected: set[int]) -> dict[str, float]
 def evaluate_tools(composer, items: list[EvalItem]) -> dict:
     graded = [item for item in items if item.kind == "tools" and item.expected_tools]
     rows, latencies = [], []
+    warm_up(composer.retriever)
     for item in graded:
         started = time.perf_counter()
         try:
