@@ -288,8 +288,9 @@ def eval_drafts(
         fail(str(exc))
     if calibrate:
         console.print(
-            f"Best must-cover threshold: {payload['best']} ({payload['accuracy']:.3f} accuracy on {payload['pairs']} labelled pairs); "
-            f"in use: {payload['current']} ({payload['current_accuracy']:.3f})."
+            f"Best must-cover threshold: {payload['best']} (balanced agreement {payload['agreement']:.3f} with a person's reading "
+            f"of {payload['phrases']} phrases); in use: {payload['current']} ({payload['current_agreement']:.3f}; "
+            f"{payload['current_pair_accuracy']:.3f} right on {payload['pairs']} labelled pairs)."
         )
     else:
         print_drafts(console, payload)

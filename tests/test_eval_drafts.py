@@ -17,6 +17,7 @@ from assistant.evaluation.drafts import (
     CoverageLabel,
     DraftResult,
     PhraseMatch,
+    balanced_accuracy,
     best_threshold,
     cited_urls,
     coverage,
@@ -25,8 +26,10 @@ from assistant.evaluation.drafts import (
     draft_units,
     label_accuracy,
     listed_as_gaps,
+    phrase_readings,
     run_draft,
     load_labels,
+    said_in_one_sentence,
     summarise,
     text_fingerprint,
     unit_similarities,
@@ -73,6 +76,40 @@ def test_a_sentence_that_matches_counts_even_inside_a_long_section():
     )
     (match,) = coverage(EMBED, ["donor incentives"], draft_units(briefing(long_section)))
     assert match.covered
+
+
+def test_a_phrase_said_in_one_sentence_is_covered_however_low_its_score():
+    point = TalkingPoint(point="Ministries should pay for part of it. Budgets are tight, but ownership grows with each commitment made.",
+                         rationale="r", citations=[HOST])
+    units = draft_units(TalkingPoints(audience="a", topic="t", points=[point]))
+    assert said_in_one_sentence("ownership", units[0].text) and said_in_one_sentence("commitments", units[0].text)
+    assert not said_in_one_sentence("ministries' budgets", units[0].text)  # the words are in two sentences
+    strict = coverage(EMBED, ["ownership", "ministries' budgets"], units, threshold=5.0)
+    assert [m.covered for m in strict] == [True, False]
+
+
+def test_a_phrase_is_judged_by_the_section_that_covers_it_before_the_one_closest_by_score():
+    said = BriefingSection(heading="Said", citations=[HOST], markdown="Everything turns on ownership here.")
+    close = BriefingSection(heading="Close", citations=[HOST], markdown="Owners and owning and owned things.")
+    (match,) = coverage(EMBED, ["ownership"], draft_units(briefing(close, said)), threshold=5.0)
+    assert match.covered and match.heading == "Said"
+
+
+def test_calibration_reads_phrases_and_balances_covered_and_missed_ones():
+    # Ten phrases read as covered and one as missed: the cut that calls everything covered agrees on 10 of 11, but
+    # balanced accuracy prefers the one that tells the missed phrase apart.
+    pairs = [(0.5 + n / 100, True) for n in range(10)] + [(0.3, False)]
+    assert balanced_accuracy(pairs, 0.0) == 0.5 and balanced_accuracy(pairs, 0.4) == 1.0
+    assert best_threshold(pairs) == (0.4, 1.0)
+    units = draft_units(briefing(RISKY, UNCITED))
+    risks, context = (text_fingerprint(u.text) for u in units)
+    matches = coverage(EMBED, ["badly prepared visitors", "timing of visits", "fishing quotas"], units)
+    labels = [CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Risks", label=True, text_sha1=risks),
+              CoverageLabel(task_id="d1", phrase="timing of visits", section_heading="Risks", label=False, text_sha1=risks),
+              CoverageLabel(task_id="d1", phrase="timing of visits", section_heading="Local context", label=False, text_sha1=context)]
+    readings = phrase_readings([result(units=units, matches=matches)], labels, EMBED)
+    assert [reading for _, reading in readings] == [True, False]  # nobody read "fishing quotas": no reading
+    assert readings[0][0] == 2.0  # "badly prepared visitors" is said in one sentence of the Risks section
 
 
 def test_sections_without_citations_lower_the_cited_rate():
@@ -135,7 +172,11 @@ def test_best_threshold_separates_the_labels_and_label_accuracy_uses_only_text_r
               # The section now reads differently from what was labelled: the label no longer says anything.
               CoverageLabel(task_id="d1", phrase="badly prepared visitors", section_heading="Risks", label=False, text_sha1="0" * 12)]
     assert label_accuracy(labels, [result(units=units)], EMBED) == (1.0, 2)
-    assert label_accuracy(labels, [result(units=units)], EMBED, threshold=5.0) == (0.5, 2)
+    # Said in one sentence, a phrase is covered at any cut; one that is not is covered only above it.
+    assert label_accuracy(labels, [result(units=units)], EMBED, threshold=5.0) == (1.0, 2)
+    labels.append(CoverageLabel(task_id="d1", phrase="visit timing", section_heading="Risks", label=True, text_sha1=risks))
+    assert label_accuracy(labels, [result(units=units)], EMBED) == (1.0, 3)
+    assert label_accuracy(labels, [result(units=units)], EMBED, threshold=5.0) == (round(2 / 3, 4), 3)
 
 
 def test_a_phrase_whose_words_a_section_uses_scores_higher_than_cosine_alone():
