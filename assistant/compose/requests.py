@@ -23,6 +23,12 @@ _NAME = r"((?:[A-Z][\w'’-]+)(?:\s+(?:and\s+|of\s+|de\s+|del\s+)?[A-Z][\w'’-]
 _STRONG_PLACE = re.compile(r"\b(?:visiting|visits?\s+to|mission\s+to|trip\s+to|travell?ing\s+to|going\s+to|travels?\s+to|bound\s+for)\s+(?:the\s+)?" + _NAME)
 _WEAK_PLACE = re.compile(r"\b(?:in|to|em|en)\s+(?:the\s+)?" + _NAME)
 _NOT_PLACES = {"club", "club de madrid", "eu", "european union", "epd", "inspired", "parliament", "government"}
+# "…meets the Minister of Labour next week", "…the speaker tomorrow": whom, not when.
+_WHEN_MET = re.compile(
+    rf"\s+(?:(?:next|this|coming|later\s+this)\s+(?:week|month|year|{_WEEKDAYS}|{_MONTHS})|tomorrow|today|tonight|soon"
+    rf"|(?:on|in|by|during|before|after|early|late)\s+(?:(?:early|mid|late)[\s-]+)?(?:{_WEEKDAYS}|{_MONTHS}|\d))\b.*$",
+    re.I,
+)
 # "…meet the committee chair about jobs for…": whom, not what about.
 _MEETINGS = re.compile(
     r"\bmeet(?:ings?|s)?\s+(?:with\s+)?(.+?)(?:[.;]|\s+(?:about|on|to discuss|regarding|concerning)\s|\s+to\s+(?=[a-z])|$)", re.I
@@ -152,7 +158,7 @@ def _country_in_passing(text: str) -> str | None:
 
 def _meetings(text: str) -> list[str]:
     if match := _MEETINGS.search(text):
-        parts = re.split(r",|\band\b|&", match.group(1))
+        parts = re.split(r",|\band\b|&", _WHEN_MET.sub("", match.group(1)))
         return [re.sub(r"^(?:the|a|an)\s+", "", p.strip(), flags=re.I) for p in parts if p.strip()]
     if match := _MEETINGS_PT_ES.search(text):
         parts = re.split(r",|\s+(?:e|y)\s+(?:(?:com|con)\s+)?", match.group(1))
