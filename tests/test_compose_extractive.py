@@ -147,6 +147,32 @@ def test_follow_up_carries_the_previous_topic(composer, retriever):
     assert "high-level mission" in retriever.queries[0]
 
 
+def test_a_follow_up_is_told_what_the_previous_answer_did_not_quote(composer):
+    first = composer.ask("What is a high-level mission?")
+    then = composer.ask("and who organises it?", [("What is a high-level mission?", first.markdown)])
+    told = {s.strip() for s in re.split(r"\s*\[\d+\]\s*", first.markdown) if s.strip()}
+    assert not then.abstained and then.citations
+    repeated = [s for s in re.split(r"\s*\[\d+\]\s*", then.markdown) if s.strip() in told and not s.startswith("*")]
+    assert not repeated, repeated
+    # Asked the very question again as a follow-up, with nothing else retrieved to say, it is answered again.
+    again = composer.ask("and that?", [("What is a high-level mission?", first.markdown)])
+    assert again.citations
+
+
+def test_a_lead_in_sentence_just_quoted_is_not_quoted_again():
+    from assistant.compose.citations import CitationRegistry
+    from assistant.compose.extractive import Sentence, render_pieces
+
+    host = GUIDE_CHUNKS[0]
+    context = ("The host chairs each session.", "This is hard in divided countries.")
+    first = Sentence(context[0], host, 0, 0)
+    last = Sentence("Yet this is exactly what the sessions are for.", host, 0, 2, context[1], earlier=context)
+    assert last.lead_in() == list(context)
+    text = "".join(render_pieces([[first, last]], CitationRegistry()))
+    assert text.count("The host chairs each session.") == 1
+    assert text == "The host chairs each session. [1] This is hard in divided countries. Yet this is exactly what the sessions are for. [1]"
+
+
 @pytest.mark.parametrize("question, length", [("   ", "normal"), ("x" * 5000, "normal"), ("What is a roadmap?", "huge")])
 def test_bad_input_is_a_compose_error(composer, question, length):
     with pytest.raises(ComposeError):

@@ -14,7 +14,9 @@ from ..retrieval import SearchFilters
 from .audiences import AUDIENCES, audience_named_in, is_audience_page
 from .citations import CitationRegistry, passages_block, renumber_in_reading_order, resolve_citations, strip_citations
 from .drafting import DRAFT_LANGUAGE, Drafting, quotable_sentences
-from .extractive import ANSWER_LEAD_PAGES, Sentence, in_language, passage_sentences, reading_order, select_sentences
+from .extractive import (
+    ANSWER_LEAD_PAGES, Sentence, in_language, passage_sentences, reading_order, select_sentences, unsaid_lead_in,
+)
 from .llm import UNREACHABLE_NOTICE, UNUSABLE_NOTICE, LLMFailure
 from .prompts import load_prompt_sections
 from .places import countries_in, country_sentences, facts_to_check, mentions, other_countries_sentences
@@ -414,13 +416,11 @@ def _extract_section(
                 citations.append(citation)
             mark = "*Your notes:* " if mark_notes and sentence.chunk.source_kind == "note" else ""
             # "This allows the host…" is read with the sentence it refers to, unless that one was just quoted.
-            text = sentence.text if i > 0 and group[i - 1].text == sentence.antecedent else sentence.standalone()
-            if text != sentence.text:
-                lead = sentence.lead_in()
-                if any(s.text in lead for s in state.used):  # quoted in another section: once is enough
-                    text = sentence.text
-                else:
-                    state.used.extend(replace(sentence, text=line, previous=None, earlier=()) for line in lead)
+            lead = unsaid_lead_in(sentence, group[i - 1] if i else None)
+            if any(s.text in lead for s in state.used):  # quoted in another section: once is enough
+                lead = []
+            state.used.extend(replace(sentence, text=line, previous=None, earlier=()) for line in lead)
+            text = " ".join([*lead, sentence.text])
             cited.append(f"{mark}{text} [{citation.n}]")
         if bullets:
             lines.extend(f"- {text}" for text in cited)

@@ -24,7 +24,7 @@ from .extractive import (
     label_for,
     nearest_pages,
 )
-from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up
+from .followup import heuristic_standalone, llm_standalone, looks_like_follow_up, said_before
 from .llm import UNUSABLE_NOTICE, LLMFailure, astream_text, build_chat_model, invoke_text, without_reasoning
 from .places import countries_asked_about, countries_in, mentions, without_countries
 from .points import write_points
@@ -74,6 +74,7 @@ class _Plan:
     abstain: bool
     countries: list[str]
     whole_country: bool  # asks about the countries as a whole ("What happened in Georgia?")
+    said: str = ""  # a follow-up's previous answer: its sentences are not quoted again while others answer
 
 
 # A question naming something the guide never mentions needs passages this close to be answered.
@@ -233,7 +234,8 @@ class Composer:
         )
         if countries and not abstain:
             hits = self._with_country_passages(hits, countries, owner)
-        return _Plan(spelled, query, hits, length, language, use_llm, abstain, countries, whole_country)
+        said = said_before(history) if query != spelled else ""
+        return _Plan(spelled, query, hits, length, language, use_llm, abstain, countries, whole_country, said)
 
     def _in_guide_terms_too(self, query: str, hits: list[SearchHit], owner: str | None) -> list[SearchHit]:
         """The passages found by the question, then those found by it in the guide's terms ("a former president":
@@ -298,7 +300,7 @@ class Composer:
         length = "long" if plan.whole_country and plan.length == "normal" else plan.length
         pieces = self._drafting().extract(
             plan.query, plan.hits, SENTENCES_FOR_LENGTH[length], registry, language=plan.language, countries=plan.countries,
-            country_only=plan.whole_country,
+            country_only=plan.whole_country, said=plan.said,
         )
         quoted = [strip_citations(p).strip() for p in pieces]
         if not pieces or not self._answers_what_was_asked(plan, quoted):

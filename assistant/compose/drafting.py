@@ -62,10 +62,11 @@ class Drafting:
 
     def extract(
         self, query: str, hits: list[SearchHit], count: int, registry: CitationRegistry, *, language: str | None = None,
-        countries: Sequence[str] = (), country_only: bool = False,
+        countries: Sequence[str] = (), country_only: bool = False, said: str = "",
     ) -> list[str]:
         """Quoted in one language (the guide tells the same story in several); on a country, its own story first
-        (``country_only``: nothing but its story) and no other country's."""
+        (``country_only``: nothing but its story) and no other country's; to a follow-up ("And who takes part?"),
+        what the previous answer has not ``said`` yet, as long as there is any."""
         language = language or question_language(query)
         # Labels ("Type of tool: …") answer "which tools…?"; to a question naming one tool, other tools' labels are noise.
         named = [h for h in hits if h.named_rank is not None]
@@ -75,6 +76,7 @@ class Drafting:
             # or of no telling language ("PPA", "tool 11"). The whole page is read.
             named = self._whole_pages(query, named)
         every = passage_sentences(hits + named) + label_sentences(named or hits)
+        every = [s for s in every if " ".join(s.text.split()) not in said] or every
         sentences = in_language(every, language)
         # A page the question names outright ("tool 1") is what it asks for, however little its sentences
         # resemble so short a question, and in whatever language the guide has it ("a ferramenta 11").

@@ -278,13 +278,21 @@ def render_pieces(groups: list[list[Sentence]], registry: CitationRegistry) -> l
             lead = "" if not pieces else ("\n\n" if i == 0 else " ")
             if i == 0 and sentence.chunk.source_kind == "note":
                 lead += "*Your notes:* "
-            follows_its_previous = i > 0 and group[i - 1].text == sentence.antecedent
-            text = sentence.text if follows_its_previous else sentence.standalone()
+            text = " ".join([*unsaid_lead_in(sentence, group[i - 1] if i else None), sentence.text])
             if i == 0 and sentence.chunk.source_kind != "note" and points_back(text):
                 # "They can also be useful…" opening a section: named after its page, not read as the quote above.
                 lead += f"*{place(sentence.chunk)}:* "
             pieces.append(f"{lead}{text} [{registry.number(sentence.chunk)}]")
     return pieces
+
+
+def unsaid_lead_in(sentence: Sentence, previous: Sentence | None) -> list[str]:
+    """What a sentence has to be read after, less what was quoted just before it: "Yet this is…" led by two
+    sentences, the first of which is the quote before it, is led by the second only."""
+    lead_in = sentence.lead_in()
+    if previous is not None and previous.text in lead_in:
+        return lead_in[lead_in.index(previous.text) + 1:]
+    return lead_in
 
 
 def extract_pieces(

@@ -71,3 +71,8 @@ def llm_standalone(model: BaseChatModel, question: str, history: History) -> str
     if not line or len(line) > 3 * len(question) + 200 or looks_like_injection(line):
         return heuristic_standalone(question, history)
     return line
+
+
+def said_before(history: History) -> str:
+    """The previous answer's words, without citation markers or line breaks: what a follow-up should not be told again."""
+    return " ".join(strip_citations(history[-1][1]).split()) if history else ""
