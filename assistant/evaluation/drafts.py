@@ -342,13 +342,15 @@ def labelled_scores(labels: list[CoverageLabel], results: list[DraftResult], emb
     """The labelled pairs whose section this run drafted word for word as it was read: (score, label) for those the
     cut decides, and the labels of those whose section says the phrase in one sentence (covered whatever the cut)."""
     units = {(r.id, u.heading): u for r in results for u in r.units}
-    found = [
-        (unit, label) for label in labels
-        if (unit := units.get((label.task_id, label.section_heading))) and text_fingerprint(unit.text) == label.text_sha1
-    ]
-    said = [label.label for unit, label in found if said_in_one_sentence(label.phrase, unit.text)]
-    scored = [(float(coverage_scores(embed, [label.phrase], [unit])[0, 0]), label.label) for unit, label in found
-              if not said_in_one_sentence(label.phrase, unit.text)]
+    scored, said = [], []
+    for label in labels:
+        unit = units.get((label.task_id, label.section_heading))
+        if not unit or text_fingerprint(unit.text) != label.text_sha1:
+            continue
+        if said_in_one_sentence(label.phrase, unit.text):
+            said.append(label.label)
+        else:
+            scored.append((float(coverage_scores(embed, [label.phrase], [unit])[0, 0]), label.label))
     return scored, said
 
 
